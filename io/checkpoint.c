@@ -1,0 +1,1 @@
+/* checkpoint.c -- see checkpoint.h (being written). */

@@ -1,0 +1,1 @@
+/* hf_config.c -- see hf_config.h (being written). */

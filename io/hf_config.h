@@ -1,0 +1,27 @@
+/* hf_config.h -- the parts of a Hugging Face config.json that riverforge uses.
+ * Accepts a plain language model (Qwen3: top-level keys) and VLM wrappers that nest the language
+ * model's config under "llm_config" (InternVL) or "text_config"; a vision tower under
+ * "vision_config" is read when present. Missing keys are 0. */
+#ifndef RF_HF_CONFIG_H
+#define RF_HF_CONFIG_H
+
+typedef struct {
+    char model_type[64];        /* "qwen3", "internvl_chat", ... */
+    char architecture[128];     /* architectures[0] */
+    int num_hidden_layers;
+    int hidden_size;
+    int intermediate_size;
+    int num_attention_heads;
+    int num_key_value_heads;
+    int head_dim;
+    int vocab_size;
+    /* vision tower (0 when absent) */
+    int vit_layers;
+    int vit_hidden_size;
+    int vit_intermediate_size;
+} rf_hf_config;
+
+/* Reads DIR/config.json. RF_ERR naming the file for a missing file or malformed JSON. */
+int rf_hf_config_read(const char *dir, rf_hf_config *c);
+
+#endif

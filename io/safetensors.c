@@ -1,0 +1,1 @@
+/* safetensors.c -- see safetensors.h (being written). */

@@ -1,0 +1,1 @@
+/* xtx_file.c -- see xtx_file.h (being written). */

@@ -1,0 +1,1 @@
+/* aqlm.c -- being written */

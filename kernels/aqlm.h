@@ -1,0 +1,93 @@
+/* aqlm.h -- AQLM (additive quantization of language models) for one weight matrix, on the CPU.
+ *
+ * The algorithm follows the reference implementation (docs/aqlm.md, DESIGN.md section 4):
+ *   scales (row-group L2 norms) -> residual k-means init of M codebooks on W/scale ->
+ *   epochs of { Adam steps on codebooks+scales against L = tr(dW XTX dW^T)/out ; beam search on codes }
+ *   with a relative-tolerance early stop.
+ *
+ * Shapes (row-major, og = out_group_size, ig = in_group_size, M = num_codebooks, K = 2^nbits):
+ *   W          float32 [out, in]
+ *   XTX        float32 [in, in]   symmetric PSD; NULL means the identity (plain weight MSE)
+ *   codes      uint16  [out/og, in/ig, M]
+ *   codebooks  float32 [M, K, og, ig]
+ *   scales     float32 [out/og]
+ * Dequantization: W[o*og+a, i*ig+b] = scales[o] * sum_m codebooks[m, codes[o,i,m], a, b].
+ *
+ * Every part has a plain scalar *_ref version (aqlm_ref.c) that tests hold the fast one to.
+ * Kernels never see MPI, files or the CLI. Results are deterministic for a given seed and
+ * OMP_NUM_THREADS.
+ */
+#ifndef RF_AQLM_H
+#define RF_AQLM_H
+
+#include <stdint.h>
+
+typedef struct {
+    int num_codebooks;        /* M */
+    int nbits_per_codebook;   /* K = 2^nbits, 1..16 */
+    int in_group_size;        /* ig */
+    int out_group_size;       /* og */
+    int beam_size;
+    int max_epochs;
+    int steps_per_epoch;
+    double lr;
+    double relative_mse_tolerance; /* <= 0: no early stop */
+    int init_max_iter;
+    int init_max_points_per_centroid; /* 0: k-means on all points */
+} rf_aqlm_config;
+
+/* AQLM's main.py defaults (1x16, g8). */
+rf_aqlm_config rf_aqlm_config_default(void);
+
+typedef struct {
+    int64_t out_features, in_features;
+    int M, K, og, ig;
+    uint16_t *codes;  /* [out/og, in/ig, M] */
+    float *codebooks; /* [M, K, og, ig] */
+    float *scales;    /* [out/og] */
+} rf_aqlm_matrix;
+
+typedef struct {
+    double rel_act_err;     /* tr(dW XTX dW^T) / tr(W XTX W^T), on the fp16-rounded result */
+    double rel_w_err;       /* ||dW||_F / ||W||_F, on the fp16-rounded result */
+    double bits_per_weight;
+    double seconds;
+    int epochs;             /* epochs run (beam-search passes) */
+    int adam_steps;
+} rf_aqlm_stats;
+
+/* Called between phases (after init, after each Adam epoch and each beam pass) with the fraction
+ * of the work done; lets the driver print progress. May be NULL. */
+typedef void (*rf_progress_fn)(void *ctx, double fraction_done);
+
+/* One line naming the flag when cfg does not fit the shape (RF_ERR) -- e.g. in_group_size that
+ * does not divide in_features, K larger than the number of groups k-means can draw from. */
+int rf_aqlm_check_config(const rf_aqlm_config *cfg, int64_t out_features, int64_t in_features);
+
+void rf_aqlm_alloc(rf_aqlm_matrix *q, int64_t out_features, int64_t in_features,
+                   const rf_aqlm_config *cfg);
+void rf_aqlm_free(rf_aqlm_matrix *q);
+
+/* Quantizes W. On return codebooks and scales hold fp16-representable values (what the checkpoint
+ * stores) and stats describe that rounded result. */
+void rf_aqlm_quantize(const float *W, const float *XTX, int64_t out_features, int64_t in_features,
+                      const rf_aqlm_config *cfg, uint64_t seed, rf_aqlm_matrix *q,
+                      rf_aqlm_stats *stats, rf_progress_fn progress, void *progress_ctx);
+
+/* W_hat [out, in] from q. */
+void rf_aqlm_dequantize(const rf_aqlm_matrix *q, float *W_hat);
+void rf_aqlm_dequantize_ref(const rf_aqlm_matrix *q, float *W_hat);
+
+/* rel_act_err and rel_w_err of q against W (XTX NULL = identity), accumulated in float64. */
+void rf_aqlm_errors(const float *W, const float *XTX, const rf_aqlm_matrix *q,
+                    double *rel_act_err, double *rel_w_err);
+
+/* M*nbits/(og*ig) + M*K*og*ig*16/(out*in) + 16*(out/og)/(out*in). */
+double rf_aqlm_bits_per_weight(int64_t out_features, int64_t in_features,
+                               const rf_aqlm_config *cfg);
+
+/* Predicted floating-point work of rf_aqlm_quantize (FLOP), for the task cost model. */
+double rf_aqlm_predicted_flops(int64_t out_features, int64_t in_features,
+                               const rf_aqlm_config *cfg);
+
+#endif
