@@ -24,7 +24,11 @@ int rf_fail_prefix(const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, last_error, sizeof old);
-    snprintf(last_error, sizeof last_error, "%s%s", prefix, old);
+    size_t n = strlen(prefix) < sizeof last_error - 1 ? strlen(prefix) : sizeof last_error - 1;
+    memcpy(last_error, prefix, n); /* prefix, then as much of the old message as fits */
+    size_t m = strlen(old) < sizeof last_error - 1 - n ? strlen(old) : sizeof last_error - 1 - n;
+    memcpy(last_error + n, old, m);
+    last_error[n + m] = '\0';
     return RF_ERR;
 }
 

@@ -4,11 +4,12 @@
  *                    format_version=1, config (JSON), created (UTC ISO 8601), version
  *   /matrices/NAME/  attrs method="aqlm", out_features, in_features, num_codebooks,
  *                    nbits_per_codebook, in_group_size, out_group_size, rel_act_err, rel_w_err,
- *                    bits_per_weight, seconds, device
+ *                    bits_per_weight, seconds, epochs, adam_steps, device
  *       codes      uint8 (nbits <= 8) or uint16  [out/og, in/ig, M]
  *       codebooks  float16 [M, K, og, ig]
  *       scales     float16 [out/og]
  * Datasets are chunked with the Fletcher32 checksum filter; reading them back verifies it.
+ * Attribute types: integers int64, floats float64, strings variable-length UTF-8.
  * The checkpoint root also holds attribute provenance (JSON: per-task stats, timings, ranks).
  * Every file is written as PATH.tmp, fsynced and renamed: a file at PATH is always complete.
  */
@@ -20,6 +21,10 @@
 #define RF_CHECKPOINT_FORMAT "riverforge.checkpoint"
 #define RF_SHARD_FORMAT "riverforge.shard"
 #define RF_FORMAT_VERSION 1
+/* The root attribute "version"; keep equal to project(VERSION) in CMakeLists.txt. */
+#ifndef RF_VERSION
+#define RF_VERSION "0.1.0"
+#endif
 
 typedef struct {
     const char *name;            /* tensor name without ".weight" */

@@ -1,0 +1,21 @@
+/* atomic_file.h -- "a file at PATH is always complete" (DESIGN.md section 6).
+ *
+ * Writers put the bytes in PATH.tmp, then rf_atomic_commit makes them durable and visible in one
+ * step: fsync PATH.tmp, rename it to PATH, fsync the directory (so that the rename itself
+ * survives a crash). A crash at any point leaves either the old PATH or the new one, never half a
+ * file; a leftover PATH.tmp is garbage the next run overwrites.
+ */
+#ifndef RF_ATOMIC_FILE_H
+#define RF_ATOMIC_FILE_H
+
+#include <stddef.h>
+
+/* fsync tmp_path, rename it to final_path, fsync final_path's directory. RF_ERR naming the path
+ * and strerror when any step fails (tmp_path is removed then). */
+int rf_atomic_commit(const char *tmp_path, const char *final_path);
+
+/* Writes the concatenation of parts[0..nparts) to PATH.tmp and commits it to PATH. RF_ERR naming
+ * the path and strerror when it cannot be created or written (a full disk); PATH.tmp is removed. */
+int rf_atomic_write(const char *path, int nparts, const void *const *parts, const size_t *sizes);
+
+#endif

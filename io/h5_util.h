@@ -1,0 +1,85 @@
+/* h5_util.h -- the small HDF5 vocabulary shared by the shard/checkpoint and XTX files.
+ *
+ * Two kinds of failure, kept apart as rf_error.h says:
+ *   - a call that must not fail (creating a dataspace, a property list, a type, writing an
+ *     attribute into the metadata cache) goes through RF_H5(call): a negative return is an
+ *     internal error with file:line, and HDF5 prints its own error stack first;
+ *   - anything that depends on the user's file (opening it, finding an object, a checksum that
+ *     does not match, a full disk) returns RF_ERR with one line. Those calls run with HDF5's error
+ *     stack printing switched off (RF_H5_QUIET), since we report them ourselves.
+ * Messages of the read helpers name the object ("/matrices/X/codes fails its checksum"); the
+ * public functions of checkpoint.c / xtx_file.c prefix the file name.
+ *
+ * On-disk conventions: integers int64 little-endian, floats float64, strings variable-length
+ * UTF-8 (readers also accept fixed-length ones), float16 the IEEE half layout h5py reads as
+ * numpy float16. Datasets are chunked (about 1 MiB per chunk) with the Fletcher32 filter, so
+ * every H5Dread verifies what it reads.
+ */
+#ifndef RF_H5_UTIL_H
+#define RF_H5_UTIL_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/rf_error.h"
+
+static inline int64_t rf_h5_ok_at(int64_t ret, const char *call, const char *file, int line) {
+    if (ret < 0) rf_fatal_at(file, line, "HDF5 call failed: %s", call);
+    return ret;
+}
+#define RF_H5(call) rf_h5_ok_at((int64_t)(call), #call, __FILE__, __LINE__)
+
+/* Runs stmt with HDF5's automatic error printing off (the failure is expected and reported). */
+#define RF_H5_QUIET(stmt) H5E_BEGIN_TRY { stmt; } H5E_END_TRY
+
+/* IEEE half (size 2, sign bit 15, exponent bits 10..14 with bias 15, mantissa bits 0..9): the
+ * file type and the memory type of uint16 fp16 bit patterns alike. Owned by this module. */
+hid_t rf_h5_fp16(void);
+
+/* Files. rf_h5_open opens an existing file read-only (RF_ERR naming PATH when it is missing or not
+ * a readable HDF5 file). rf_h5_create_tmp creates PATH.tmp (into tmp[tmp_len]) for writing;
+ * rf_h5_finish closes it and, when status is RF_OK, commits it to PATH with rf_atomic_commit;
+ * otherwise (or when closing fails: a full disk) it removes PATH.tmp and returns RF_ERR naming
+ * PATH. Closing a file closes every object still open in it. */
+int rf_h5_open(const char *path, hid_t *file);
+void rf_h5_close(hid_t file);
+int rf_h5_create_tmp(const char *path, hid_t *file, char *tmp, size_t tmp_len);
+int rf_h5_finish(hid_t file, const char *tmp, const char *path, int status);
+
+/* 1 when every link along path (absolute, or relative to loc) exists, 0 when one is missing,
+ * RF_ERR when the file cannot be read there. */
+int rf_h5_exists(hid_t loc, const char *path);
+/* Creates group path (and the groups above it). */
+void rf_h5_create_group(hid_t loc, const char *path);
+/* Makes path a hard link to the existing object target (groups above path are created). */
+void rf_h5_link(hid_t loc, const char *target, const char *path);
+
+/* Writes data (memory layout mtype) as the chunked, Fletcher32-checked dataset path of file type
+ * ftype and shape dims[rank]; groups above it are created. RF_ERR when the bytes cannot be
+ * written (a full disk). */
+int rf_h5_write_dataset(hid_t loc, const char *path, hid_t ftype, hid_t mtype, int rank,
+                        const hsize_t *dims, const void *data);
+
+/* Scalar attributes on object obj (relative to loc; "." is loc itself). */
+void rf_h5_attr_i64(hid_t loc, const char *obj, const char *name, int64_t value);
+void rf_h5_attr_f64(hid_t loc, const char *obj, const char *name, double value);
+void rf_h5_attr_str(hid_t loc, const char *obj, const char *name, const char *value);
+
+/* Reading user files (RF_ERR with a line naming the object). */
+int rf_h5_open_dataset(hid_t loc, const char *path, hid_t *dset);
+/* The dataset's rank; its dims too when the rank is at most max_rank. */
+int rf_h5_dataset_rank(hid_t dset, hsize_t *dims, int max_rank);
+/* Reads the whole dataset converted to mtype; a Fletcher32 mismatch is RF_ERR. */
+int rf_h5_read_dataset(hid_t dset, hid_t mtype, void *buf);
+/* Scalar attributes: integer into int64, integer or float into double, string malloc'd. */
+int rf_h5_read_attr_i64(hid_t loc, const char *obj, const char *name, int64_t *value);
+int rf_h5_read_attr_f64(hid_t loc, const char *obj, const char *name, double *value);
+int rf_h5_read_attr_str(hid_t loc, const char *obj, const char *name, char **value);
+/* 1 when obj has attribute name, else 0. */
+int rf_h5_has_attr(hid_t loc, const char *obj, const char *name);
+
+/* "[3, 4]" into buf: shapes in messages. */
+const char *rf_h5_shape_str(const hsize_t *dims, int rank, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,34 @@
+/* summary.h -- a run's results as OUT/summary.json and OUT/summary.csv, and the provenance JSON
+ * stored in checkpoint.h5 (the same document).
+ *
+ * summary.json: {"riverforge_version", "model", "xtx", "out", "ranks", "omp_threads",
+ *                "seconds", "config": {...}, "totals": {...}, "tasks": [{row}, ...]}
+ * summary.csv:  one header line, then one line per task (columns as the JSON rows). */
+#ifndef RF_SUMMARY_H
+#define RF_SUMMARY_H
+
+#include <stdint.h>
+
+#include "kernels/aqlm.h"
+
+typedef struct {
+    const char *name;
+    int64_t out_features, in_features;
+    rf_aqlm_stats stats;
+    int rank;      /* who computed it; -1 when resumed from an earlier run's shard */
+} rf_summary_row;
+
+typedef struct {
+    const char *version, *model, *xtx, *out, *config_json;
+    int ranks, omp_threads;
+    double seconds;
+    int n;
+    const rf_summary_row *rows;
+} rf_summary;
+
+/* malloc'd JSON text of the summary (compact). */
+char *rf_summary_json(const rf_summary *s);
+/* OUT/summary.json and OUT/summary.csv, each written atomically. */
+int rf_summary_write(const char *out_dir, const rf_summary *s);
+
+#endif

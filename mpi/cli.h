@@ -1,0 +1,36 @@
+/* cli.h -- table-driven flag parsing for the riverforge subcommands.
+ *
+ * Each subcommand lists its flags as rf_opt rows; rf_cli_parse fills the destinations and
+ * reports the first problem as one line naming the flag ("--num_codebooks: 'x' is not an
+ * integer", "unknown flag --foo for 'riverforge run'"). Flags take their value as the next
+ * argument or after '='. */
+#ifndef RF_CLI_H
+#define RF_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kernels/aqlm.h"
+
+typedef enum { RF_OPT_STRING, RF_OPT_INT, RF_OPT_DOUBLE, RF_OPT_U64 } rf_opt_kind;
+
+typedef struct {
+    const char *name;  /* "--num_codebooks" */
+    rf_opt_kind kind;
+    void *dst;         /* const char **, int *, double *, uint64_t * */
+    const char *metavar;
+    const char *help;
+} rf_opt;
+
+#define RF_AQLM_NUM_OPTS 11
+/* The AQLM flags (named as in AQLM's main.py), writing into cfg. */
+void rf_cli_aqlm_opts(rf_aqlm_config *cfg, rf_opt opts[RF_AQLM_NUM_OPTS]);
+
+/* Returns RF_OK, RF_ERR (message set), or 1 when --help/-h was given. */
+int rf_cli_parse(int argc, char **argv, const char *command, const rf_opt *opts, int nopts);
+/* True when argv holds FLAG (as "--flag" or "--flag=..."), for defaults that depend on it. */
+int rf_cli_has(int argc, char **argv, const char *flag);
+void rf_cli_help(FILE *f, const char *usage, const char *description, const rf_opt *opts,
+                 int nopts);
+
+#endif

@@ -1,0 +1,435 @@
+/* cmd_run.c -- `riverforge run`: the MPI driver of a quantization run (DESIGN.md section 2).
+ *
+ *   prepare    every rank reads the safetensors headers and builds the same ordered task list;
+ *              bad input stops all ranks with one line before any work starts
+ *   resume     shards already in OUT/shards that verify against this run's config are skipped
+ *   work       ranks take task indices from the shared counter (work_queue.h), quantize, and
+ *              commit one shard per task atomically; rank 0 also prints the progress line
+ *   gather     fixed-size per-task results go to rank 0 (MPI_Gatherv)
+ *   assemble   rank 0 writes summary.json/csv and assembles checkpoint.h5 from the shards
+ */
+#include <errno.h>
+#include <omp.h>
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/rf_error.h"
+#include "common/rf_log.h"
+#include "common/rf_version.h"
+#include "io/checkpoint.h"
+#include "io/safetensors.h"
+#include "io/summary.h"
+#include "io/xtx_file.h"
+#include "mpi/cli.h"
+#include "mpi/commands.h"
+#include "mpi/progress.h"
+#include "mpi/rf_mpi.h"
+#include "mpi/work_queue.h"
+#include "shards/resume.h"
+#include "shards/tasks.h"
+#include "synth/synth.h"
+
+typedef struct {
+    const char *model, *out, *xtx, *only, *device;
+    rf_aqlm_config cfg;
+    uint64_t seed;
+    double progress_interval;
+    int embedded;
+} run_args;
+
+/* One finished task, as gathered to rank 0 (fixed size: sent as bytes). */
+typedef struct {
+    int32_t task;
+    int32_t rank;
+    rf_aqlm_stats stats;
+} task_result;
+
+typedef struct {
+    int rank, nranks, omp_threads;
+    run_args a;
+    rf_st_model model;
+    rf_xtx_file *xtx;
+    rf_task_list tasks;
+    char *config_json;
+    unsigned char *done;  /* [tasks.n] shards verified before this run started */
+    rf_work_queue queue;
+    rf_progress progress;
+} run_state;
+
+rf_aqlm_config rf_embedded_default_config(void) {
+    rf_aqlm_config c = rf_aqlm_config_default();
+    c.num_codebooks = 2;
+    c.nbits_per_codebook = 8;
+    c.max_epochs = 10;
+    c.steps_per_epoch = 20;
+    c.init_max_iter = 20;
+    return c;
+}
+
+static int parse_args(int argc, char **argv, run_args *a, int rank) {
+    a->embedded = !rf_cli_has(argc, argv, "--model");
+    a->cfg = a->embedded ? rf_embedded_default_config() : rf_aqlm_config_default();
+    a->out = "riverforge-out";
+    a->device = "cpu";
+    a->progress_interval = 10;
+    rf_opt opts[7 + RF_AQLM_NUM_OPTS] = {
+        {"--model", RF_OPT_STRING, &a->model, "DIR", "Hugging Face model directory or .safetensors file (default: an embedded synthetic model)"},
+        {"--out", RF_OPT_STRING, &a->out, "DIR", "output directory: shards/, checkpoint.h5, summary.json, summary.csv, logs/"},
+        {"--xtx", RF_OPT_STRING, &a->xtx, "FILE.h5", "calibration statistics /xtx/NAME (without: plain weight MSE)"},
+        {"--only", RF_OPT_STRING, &a->only, "REGEX", "quantize only the matrices whose name matches"},
+        {"--device", RF_OPT_STRING, &a->device, "cpu|cuda", "where the kernels run"},
+        {"--seed", RF_OPT_U64, &a->seed, "S", "run seed; each task's seed mixes it with the task name"},
+        {"--progress-interval", RF_OPT_DOUBLE, &a->progress_interval, "SEC", "seconds between progress lines when stdout is not a terminal"},
+    };
+    rf_cli_aqlm_opts(&a->cfg, opts + 7);
+    int nopts = (int)(sizeof opts / sizeof opts[0]);
+    int rc = rf_cli_parse(argc, argv, "run", opts, nopts);
+    if (rc == 1) {
+        if (rank == 0)
+            rf_cli_help(stdout, "mpirun -np N riverforge run [--model DIR] [--out DIR] [flags]",
+                        "Quantizes every linear matrix of the language model with AQLM over MPI ranks,\n"
+                        "writes one shard per matrix under OUT/shards and assembles OUT/checkpoint.h5.\n"
+                        "A rerun with the same --out resumes: verified shards are kept.\n"
+                        "Without --model: an embedded synthetic Qwen3-shaped model (2 layers, hidden 256)\n"
+                        "with a quick 2x8 configuration (10 epochs x 20 steps).\n"
+                        "Exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted.",
+                        opts, nopts);
+        return 1;
+    }
+    if (rc == RF_OK && strcmp(a->device, "cpu") != 0)
+        rc = strcmp(a->device, "cuda") == 0
+                 ? rf_fail("--device cuda: this build of riverforge has no CUDA kernels yet; use --device cpu")
+                 : rf_fail("--device '%s': expected cpu or cuda", a->device);
+    if (rc == RF_OK && a->progress_interval <= 0)
+        rc = rf_fail("--progress-interval must be positive");
+    return rc;
+}
+
+/* Without OMP_NUM_THREADS, share the node's cores among the ranks on it. */
+static int choose_threads(void) {
+    if (!getenv("OMP_NUM_THREADS")) {
+        MPI_Comm node;
+        int local = 1;
+        rf_check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+        rf_check_mpi(MPI_Comm_size(node, &local));
+        rf_check_mpi(MPI_Comm_free(&node));
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        int threads = (int)(cores / local > 0 ? cores / local : 1);
+        omp_set_num_threads(threads);
+    }
+    openblas_set_num_threads(omp_get_max_threads());
+    return omp_get_max_threads();
+}
+
+static int make_dir(const char *path) {
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return rf_fail("cannot create %s: %s", path, strerror(errno));
+    if (access(path, W_OK) != 0) return rf_fail("cannot write to %s: %s", path, strerror(errno));
+    return RF_OK;
+}
+
+static int make_out_dirs(const char *out) {
+    char path[4096];
+    if (make_dir(out) != RF_OK) return rf_fail_prefix("--out: ");
+    snprintf(path, sizeof path, "%s/shards", out);
+    if (make_dir(path) != RF_OK) return RF_ERR;
+    snprintf(path, sizeof path, "%s/logs", out);
+    return make_dir(path);
+}
+
+/* The embedded default model lives in OUT/default-model; rank 0 writes it once. */
+static int prepare_embedded_model(run_state *s, char *model_dir, char *xtx_path, size_t len) {
+    snprintf(model_dir, len, "%s/default-model", s->a.out);
+    snprintf(xtx_path, len, "%.4000s/xtx.h5", model_dir);
+    int rc = RF_OK;
+    if (s->rank == 0) {
+        char config[4200];
+        snprintf(config, sizeof config, "%s/config.json", model_dir);
+        rc = make_dir(s->a.out);
+        if (rc == RF_OK && access(config, F_OK) != 0) {
+            rf_synth_spec spec = rf_synth_default();
+            printf("riverforge: writing the embedded default model (synthetic Qwen3-shaped, %d layers, hidden %d) to %s\n",
+                   spec.layers, spec.hidden, model_dir);
+            rc = rf_synth_write(model_dir, &spec);
+        }
+    }
+    s->a.model = model_dir;
+    if (!s->a.xtx) s->a.xtx = xtx_path;
+    return rf_mpi_agree(rc);
+}
+
+/* Every rank: model headers, task list, XTX presence; rank 0: output folders. */
+static int prepare(run_state *s) {
+    int rc = rf_st_open(&s->model, s->a.model);
+    if (rc == RF_OK) rc = rf_tasks_build(&s->model, s->a.only, &s->a.cfg, s->a.seed, &s->tasks);
+    if (rc == RF_OK && s->a.xtx) {
+        rc = rf_xtx_open(&s->xtx, s->a.xtx);
+        for (int i = 0; rc == RF_OK && i < s->tasks.n; i++)
+            if (!rf_xtx_has(s->xtx, s->tasks.tasks[i].name))
+                rc = rf_fail("--xtx %s has no /xtx/%s (needed for matrix %s)", s->a.xtx,
+                             s->tasks.tasks[i].name, s->tasks.tasks[i].name);
+    }
+    if (rc == RF_OK && s->rank == 0) rc = make_out_dirs(s->a.out);
+    return rf_mpi_agree(rc);
+}
+
+static void open_rank_log(const run_state *s) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/logs/rank-%d.log", s->a.out, s->rank);
+    if (rf_log_open(path) != RF_OK) rf_warn("%s", rf_last_error());
+    rf_log("riverforge %s run: model %s, %d tasks, %d ranks, %d threads per rank, config %s",
+           RF_VERSION, s->a.model, s->tasks.n, s->nranks, s->omp_threads, s->config_json);
+}
+
+/* Verified shards from an earlier run, combined over ranks. */
+static int find_done(run_state *s) {
+    s->done = rf_calloc((size_t)s->tasks.n, 1);
+    rf_tasks_check_done(&s->tasks, s->a.out, s->config_json, s->rank, s->nranks, s->done);
+    rf_check_mpi(MPI_Allreduce(MPI_IN_PLACE, s->done, s->tasks.n, MPI_UNSIGNED_CHAR, MPI_MAX,
+                               MPI_COMM_WORLD));
+    int n = 0;
+    for (int i = 0; i < s->tasks.n; i++) n += s->done[i];
+    return n;
+}
+
+static void show_progress(run_state *s, int force) {
+    rf_work_counts c = rf_work_queue_read(&s->queue);
+    rf_progress_update(&s->progress, c.tasks_done, (double)c.mflop_done, c.weights_done, force);
+}
+
+static void on_kernel_progress(void *ctx, double fraction) { show_progress(ctx, 0); }
+
+static void run_task(run_state *s, const rf_task *t, task_result *result) {
+    int64_t out = t->out_features, in = t->in_features;
+    float *w = rf_malloc((size_t)(out * in) * sizeof *w);
+    float *xtx = NULL;
+    if (rf_st_to_f32(&s->model, t->tensor, w) != RF_OK) rf_die_user("%s", rf_last_error());
+    if (s->xtx) {
+        int64_t nsamples;
+        xtx = rf_malloc((size_t)(in * in) * sizeof *xtx);
+        if (rf_xtx_read(s->xtx, t->name, in, xtx, &nsamples) != RF_OK)
+            rf_die_user("%s", rf_last_error());
+    }
+    rf_log("task %s [%lld, %lld]: start (predicted %.1f GFLOP)", t->name, (long long)out,
+           (long long)in, t->cost * 1e-9);
+    rf_aqlm_matrix q;
+    rf_aqlm_alloc(&q, out, in, &s->a.cfg);
+    rf_aqlm_quantize(w, xtx, out, in, &s->a.cfg, t->seed, &q, &result->stats,
+                     s->rank == 0 ? on_kernel_progress : NULL, s);
+    char path[4096];
+    rf_task_shard_path(s->a.out, t, path, sizeof path);
+    rf_matrix_record rec = {.name = t->name, .q = &q, .stats = &result->stats, .device = "cpu"};
+    if (rf_shard_write(path, s->config_json, &rec) != RF_OK) rf_die_user("%s", rf_last_error());
+    rf_log("task %s: done in %.2f s, rel_act_err %.6g, rel_w_err %.6g, %d epochs", t->name,
+           result->stats.seconds, result->stats.rel_act_err, result->stats.rel_w_err,
+           result->stats.epochs);
+    rf_aqlm_free(&q);
+    free(w);
+    free(xtx);
+}
+
+/* Takes tasks until the counter passes the end; returns how many this rank computed. */
+static int work(run_state *s, task_result *results) {
+    int mine = 0;
+    for (;;) {
+        int64_t i = rf_work_queue_take(&s->queue);
+        if (i >= s->tasks.n) break;
+        if (s->done[i]) continue;
+        const rf_task *t = &s->tasks.tasks[i];
+        results[mine] = (task_result){.task = (int32_t)i, .rank = s->rank};
+        run_task(s, t, &results[mine]);
+        mine++;
+        rf_work_queue_report(&s->queue, t->cost, t->out_features * t->in_features);
+        if (s->rank == 0) show_progress(s, 0);
+    }
+    return mine;
+}
+
+/* Rank 0 receives every rank's results; returns them indexed by task (rank -1: resumed). */
+static task_result *gather(run_state *s, task_result *mine, int nmine) {
+    int bytes = nmine * (int)sizeof(task_result);
+    int *counts = NULL, *displs = NULL;
+    task_result *all = NULL;
+    if (s->rank == 0) {
+        counts = rf_calloc((size_t)s->nranks, sizeof *counts);
+        displs = rf_calloc((size_t)s->nranks, sizeof *displs);
+    }
+    rf_check_mpi(MPI_Gather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    task_result *flat = NULL;
+    if (s->rank == 0) {
+        int total = 0;
+        for (int r = 0; r < s->nranks; r++) {
+            displs[r] = total;
+            total += counts[r];
+        }
+        flat = rf_malloc((size_t)total);
+    }
+    rf_check_mpi(MPI_Gatherv(mine, bytes, MPI_BYTE, flat, counts, displs, MPI_BYTE, 0, MPI_COMM_WORLD));
+    if (s->rank == 0) {
+        int total = displs[s->nranks - 1] + counts[s->nranks - 1];
+        all = rf_calloc((size_t)s->tasks.n, sizeof *all);
+        for (int i = 0; i < s->tasks.n; i++) all[i] = (task_result){.task = i, .rank = -1};
+        for (int k = 0; k < total / (int)sizeof(task_result); k++) all[flat[k].task] = flat[k];
+    }
+    free(counts);
+    free(displs);
+    free(flat);
+    return all;
+}
+
+/* Stats of tasks resumed from an earlier run come from their shards' attributes. */
+static int load_resumed_stats(run_state *s, task_result *all) {
+    for (int i = 0; i < s->tasks.n; i++) {
+        if (all[i].rank != -1) continue;
+        char path[4096], device[16];
+        rf_aqlm_matrix q;
+        rf_task_shard_path(s->a.out, &s->tasks.tasks[i], path, sizeof path);
+        if (rf_checkpoint_read_matrix(path, s->tasks.tasks[i].name, &q, &all[i].stats, device,
+                                      sizeof device) != RF_OK)
+            return RF_ERR;
+        rf_aqlm_free(&q);
+    }
+    return RF_OK;
+}
+
+/* One line per projection kind (q_proj, ..., down_proj), in first-seen order, and a total. */
+static void print_table(const rf_summary_row *rows, int n) {
+    printf("\n%-10s %5s %14s %10s %12s %10s %10s\n", "matrix", "count", "shape", "bits/w",
+           "rel_act_err", "rel_w_err", "seconds");
+    char *seen = rf_calloc((size_t)n, 1);
+    double weights = 0, bits = 0, seconds = 0, act = 0;
+    for (int i = 0; i < n; i++) {
+        if (seen[i]) continue;
+        const char *kind = strrchr(rows[i].name, '.') ? strrchr(rows[i].name, '.') + 1 : rows[i].name;
+        int count = 0;
+        double b = 0, ae = 0, we = 0, sec = 0;
+        for (int j = i; j < n; j++) {
+            const char *k = strrchr(rows[j].name, '.') ? strrchr(rows[j].name, '.') + 1 : rows[j].name;
+            if (seen[j] || strcmp(k, kind) != 0 || rows[j].out_features != rows[i].out_features ||
+                rows[j].in_features != rows[i].in_features)
+                continue;
+            seen[j] = 1;
+            count++;
+            b += rows[j].stats.bits_per_weight;
+            ae += rows[j].stats.rel_act_err;
+            we += rows[j].stats.rel_w_err;
+            sec += rows[j].stats.seconds;
+        }
+        char shape[32];
+        snprintf(shape, sizeof shape, "%lldx%lld", (long long)rows[i].out_features,
+                 (long long)rows[i].in_features);
+        printf("%-10s %5d %14s %10.4f %12.6f %10.6f %10.2f\n", kind, count, shape, b / count,
+               ae / count, we / count, sec);
+        double w = (double)rows[i].out_features * (double)rows[i].in_features * count;
+        weights += w;
+        bits += w * b / count;
+        seconds += sec;
+        act += ae;
+    }
+    printf("%-10s %5d %14s %10.4f %12.6f %10s %10.2f\n", "total", n, "", bits / weights, act / n,
+           "", seconds);
+    free(seen);
+}
+
+static int finish(run_state *s, task_result *all, double seconds) {
+    if (load_resumed_stats(s, all) != RF_OK) return RF_ERR;
+    rf_summary_row *rows = rf_calloc((size_t)s->tasks.n, sizeof *rows);
+    const char **paths = rf_calloc((size_t)s->tasks.n, sizeof *paths);
+    const char **names = rf_calloc((size_t)s->tasks.n, sizeof *names);
+    for (int i = 0; i < s->tasks.n; i++) {
+        const rf_task *t = &s->tasks.tasks[i];
+        rows[i] = (rf_summary_row){.name = t->name, .out_features = t->out_features,
+                                   .in_features = t->in_features, .stats = all[i].stats,
+                                   .rank = all[i].rank};
+        char path[4096];
+        rf_task_shard_path(s->a.out, t, path, sizeof path);
+        paths[i] = rf_strdup(path);
+        names[i] = t->name;
+    }
+    rf_summary sum = {.version = RF_VERSION, .model = s->a.model, .xtx = s->a.xtx, .out = s->a.out,
+                      .config_json = s->config_json, .ranks = s->nranks,
+                      .omp_threads = s->omp_threads, .seconds = seconds, .n = s->tasks.n,
+                      .rows = rows};
+    char ckpt[4096];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.h5", s->a.out);
+    char *provenance = rf_summary_json(&sum);
+    int rc = rf_summary_write(s->a.out, &sum);
+    if (rc == RF_OK)
+        rc = rf_checkpoint_assemble(ckpt, s->config_json, provenance, s->tasks.n, paths, names);
+    if (rc == RF_OK) {
+        print_table(rows, s->tasks.n);
+        printf("\nriverforge: %d matrices in %.1f s on %d ranks; checkpoint %s\n", s->tasks.n,
+               seconds, s->nranks, ckpt);
+        rf_log("assembled %s", ckpt);
+    }
+    for (int i = 0; i < s->tasks.n; i++) free((char *)paths[i]);
+    free(paths);
+    free(names);
+    free(rows);
+    free(provenance);
+    return rc;
+}
+
+int rf_cmd_run(int argc, char **argv) {
+    run_state s = {0};
+    rf_mpi_setup(&s.rank, &s.nranks);
+    double start = rf_now();
+    int rc = parse_args(argc, argv, &s.a, s.rank);
+    if (rc == 1) return RF_EXIT_OK;
+    if (rf_mpi_agree(rc) != RF_OK) return RF_EXIT_USAGE;
+    s.omp_threads = choose_threads();
+    char model_dir[4096], xtx_path[4096];
+    if (s.a.embedded && prepare_embedded_model(&s, model_dir, xtx_path, sizeof model_dir) != RF_OK)
+        return RF_EXIT_USAGE;
+    if (prepare(&s) != RF_OK) return RF_EXIT_USAGE;
+    s.config_json = rf_run_config_json(&s.a.cfg, s.a.seed, s.a.xtx);
+    open_rank_log(&s);
+    int resumed = find_done(&s);
+
+    double total_mflop = 0;
+    int64_t total_weights = 0;
+    for (int i = 0; i < s.tasks.n; i++) { /* the work still to do */
+        if (s.done[i]) continue;
+        total_mflop += s.tasks.tasks[i].cost * 1e-6;
+        total_weights += s.tasks.tasks[i].out_features * s.tasks.tasks[i].in_features;
+    }
+    if (s.rank == 0) {
+        printf("riverforge %s: %d matrices of %s on %d ranks x %d threads, %s; %s\n", RF_VERSION,
+               s.tasks.n, s.a.model, s.nranks, s.omp_threads, s.config_json,
+               s.a.xtx ? "objective tr(dW XTX dW^T) from --xtx"
+                       : "no --xtx: objective is the plain weight MSE (XTX = I)");
+        if (resumed) printf("riverforge: resuming: %d of %d shards already done in %s/shards\n",
+                            resumed, s.tasks.n, s.a.out);
+        fflush(stdout);
+        rf_progress_start(&s.progress, s.tasks.n - resumed, total_mflop, total_weights, s.a.progress_interval);
+    }
+    rf_work_queue_open(&s.queue);
+    task_result *mine = rf_calloc((size_t)s.tasks.n, sizeof *mine);
+    int nmine = work(&s, mine);
+    rf_log("computed %d tasks", nmine);
+    rf_check_mpi(MPI_Barrier(MPI_COMM_WORLD));
+    if (s.rank == 0) {
+        show_progress(&s, 1);
+        rf_progress_finish(&s.progress);
+    }
+    rf_work_queue_close(&s.queue);
+    task_result *all = gather(&s, mine, nmine);
+    if (s.rank == 0) rc = finish(&s, all, rf_now() - start);
+    /* rank 0's verdict on the assembly is the job's */
+    rf_check_mpi(MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    if (rc != RF_OK && s.rank == 0) fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+
+    free(all);
+    free(mine);
+    free(s.done);
+    free(s.config_json);
+    rf_tasks_free(&s.tasks);
+    if (s.xtx) rf_xtx_close(s.xtx);
+    rf_st_close(&s.model);
+    rf_log_close();
+    return rc == RF_OK ? RF_EXIT_OK : RF_EXIT_USAGE;
+}

@@ -1,0 +1,19 @@
+/* commands.h -- the riverforge subcommands. Each takes the argv that follows the subcommand name
+ * (argv[0] is the subcommand) and returns the process exit code (common/rf_error.h). Only `run`
+ * is an MPI program; main() initializes MPI for it alone. */
+#ifndef RF_COMMANDS_H
+#define RF_COMMANDS_H
+
+#include "kernels/aqlm.h"
+
+int rf_cmd_synth(int argc, char **argv);
+int rf_cmd_plan(int argc, char **argv);
+int rf_cmd_run(int argc, char **argv);
+int rf_cmd_inspect(int argc, char **argv);
+int rf_cmd_dequantize(int argc, char **argv);
+
+/* The configuration of the embedded default run (no --model): 2x8 codebooks, groups of 8,
+ * short training -- seconds on a laptop. Flags given on the command line still override it. */
+rf_aqlm_config rf_embedded_default_config(void);
+
+#endif

@@ -1,0 +1,50 @@
+/* main.c -- the riverforge command line: dispatches to a subcommand (mpi/commands.h). Only `run`
+ * is an MPI program; the other subcommands are plain processes. */
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/rf_error.h"
+#include "common/rf_version.h"
+#include "mpi/commands.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "riverforge %s -- AQLM quantization of language models over MPI ranks\n\n"
+            "usage: riverforge COMMAND [flags]       (riverforge COMMAND --help for its flags)\n\n"
+            "  run         quantize every linear matrix of a model (mpirun -np N riverforge run ...)\n"
+            "  plan        the tasks of a run, their order and predicted work per rank\n"
+            "  synth       write a synthetic Hugging Face-format Qwen3-style model with xtx.h5\n"
+            "  inspect     one row per matrix of a checkpoint or shard\n"
+            "  dequantize  dense float32 safetensors from a checkpoint\n\n"
+            "exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted (rerun to resume)\n",
+            RF_VERSION);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? RF_EXIT_USAGE : RF_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("riverforge %s\n", RF_VERSION);
+        return RF_EXIT_OK;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "run")) {
+        int provided;
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+        int rc = rf_cmd_run(argc - 1, argv + 1);
+        MPI_Finalize();
+        return rc;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } commands[] = {{"synth", rf_cmd_synth}, {"plan", rf_cmd_plan}, {"inspect", rf_cmd_inspect},
+                    {"dequantize", rf_cmd_dequantize}};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "riverforge: error: unknown command '%s' (riverforge --help lists them)\n", cmd);
+    return RF_EXIT_USAGE;
+}

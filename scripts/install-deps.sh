@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# install-deps.sh -- the Debian 12 packages riverforge builds, runs and tests with (as root, or
+# through sudo). Idempotent: installs only what is missing.
+set -euo pipefail
+PACKAGES=(build-essential cmake pkg-config
+          openmpi-bin libopenmpi-dev            # MPI ranks
+          libhdf5-openmpi-dev hdf5-tools        # checkpoints; h5diff/h5ls in the tests
+          libopenblas-openmp-dev                # BLAS, OpenMP build: OMP_NUM_THREADS governs it
+          libjansson-dev                        # JSON
+          libcmocka-dev                         # unit tests
+          python3                               # the public-case test reads reference.json
+          munge slurmctld slurmd slurm-client)  # the Slurm tests' private cluster
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    echo "install-deps: installed ${missing[*]}"
+fi

@@ -1,0 +1,36 @@
+/* synth.h -- a deterministic Hugging Face-format Qwen3-style model for tests, demos and benchmarks.
+ *
+ * DIR/config.json                       Qwen3ForCausalLM config (model_type "qwen3")
+ * DIR/model-0000i-of-0000n.safetensors  BF16 tensors named exactly as Hugging Face writes them
+ * DIR/model.safetensors.index.json      (a single model.safetensors when shards == 1)
+ * DIR/xtx.h5                            /xtx/NAME for every linear matrix (DESIGN.md section 3)
+ *
+ * Weights: W = diag(r) G / sqrt(in) + U V^T / sqrt(in) with per-row scales r ~ lognormal(0, 0.5),
+ * G Gaussian and a rank-8 part, so rows differ in norm and the spectrum has a head, as in trained
+ * models. Calibration: N tokens of activations per matrix input with Student-t (nu = 4) tails,
+ * correlated features (a shared low-rank factor), lognormal channel scales and a few massive
+ * outlier channels (x50); XTX = X^T X / N. Inputs shared by q/k/v and by gate/up are hard links.
+ */
+#ifndef RF_SYNTH_H
+#define RF_SYNTH_H
+
+#include <stdint.h>
+
+typedef struct {
+    int layers, hidden, intermediate, heads, kv_heads, head_dim, vocab;
+    int shards;           /* safetensors files; 1 writes model.safetensors */
+    int calib_tokens;     /* N tokens behind each XTX */
+    uint64_t seed;
+} rf_synth_spec;
+
+/* The embedded default: 2 layers, hidden 256 -- quantizes in seconds on a laptop. */
+rf_synth_spec rf_synth_default(void);
+/* Qwen3-4B's real shapes (36 layers, hidden 2560, intermediate 9728, 32/8 heads of 128). */
+rf_synth_spec rf_synth_preset_qwen3_4b(void);
+
+/* RF_ERR naming the field when the spec is inconsistent (e.g. heads not a multiple of kv_heads). */
+int rf_synth_check(const rf_synth_spec *s);
+/* Writes the model into DIR (created if needed). Files appear atomically. */
+int rf_synth_write(const char *dir, const rf_synth_spec *s);
+
+#endif
