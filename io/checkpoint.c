@@ -161,11 +161,9 @@ static int read_shape(hid_t file, const char *g, matrix_shape *s) {
     return RF_OK;
 }
 
-/* Reads dataset G/LEAF as mtype into buf after checking that it has file type want (want_name in
- * messages) and shape dims[rank]. The read verifies the Fletcher32 checksums. */
-static int read_checked(hid_t file, const char *g, const char *leaf, hid_t want,
-                        const char *want_name, int rank, const hsize_t *dims, hid_t mtype,
-                        void *buf) {
+/* Checks that dataset G/LEAF has file type want (want_name in messages) and shape dims[rank]. */
+static int check_dataset(hid_t file, const char *g, const char *leaf, hid_t want,
+                         const char *want_name, int rank, const hsize_t *dims) {
     char p[PATH_LEN], got_s[128], want_s[128];
     snprintf(p, sizeof p, "%s/%s", g, leaf);
     hid_t d;
@@ -175,26 +173,29 @@ static int read_checked(hid_t file, const char *g, const char *leaf, hid_t want,
     RF_H5(H5Tclose(t));
     hsize_t got[4];
     int got_rank = rf_h5_dataset_rank(d, got, 4);
-    int rc;
-    if (!same)
-        rc = rf_fail("%s is not %s", p, want_name);
-    else if (got_rank != rank)
-        rc = rf_fail("%s has %d dimensions, expected %d", p, got_rank, rank);
-    else if (memcmp(got, dims, (size_t)rank * sizeof *dims))
-        rc = rf_fail("%s is %s, expected %s", p, rf_h5_shape_str(got, rank, got_s, sizeof got_s),
-                     rf_h5_shape_str(dims, rank, want_s, sizeof want_s));
-    else
-        rc = rf_h5_read_dataset(d, mtype, buf);
+    RF_H5(H5Dclose(d));
+    if (!same) return rf_fail("%s is not %s", p, want_name);
+    if (got_rank != rank) return rf_fail("%s has %d dimensions, expected %d", p, got_rank, rank);
+    if (memcmp(got, dims, (size_t)rank * sizeof *dims))
+        return rf_fail("%s is %s, expected %s", p, rf_h5_shape_str(got, rank, got_s, sizeof got_s),
+                       rf_h5_shape_str(dims, rank, want_s, sizeof want_s));
+    return RF_OK;
+}
+
+/* Reads all of dataset G/LEAF as mtype; this is where the Fletcher32 checksums are verified. */
+static int read_dataset(hid_t file, const char *g, const char *leaf, hid_t mtype, void *buf) {
+    char p[PATH_LEN];
+    snprintf(p, sizeof p, "%s/%s", g, leaf);
+    hid_t d;
+    if (rf_h5_open_dataset(file, p, &d) != RF_OK) return RF_ERR;
+    int rc = rf_h5_read_dataset(d, mtype, buf);
     RF_H5(H5Dclose(d));
     return rc;
 }
 
-static int read_fp16(hid_t file, const char *g, const char *leaf, int rank, const hsize_t *dims,
-                     float *x) {
-    size_t n = 1;
-    for (int d = 0; d < rank; d++) n *= dims[d];
+static int read_fp16(hid_t file, const char *g, const char *leaf, size_t n, float *x) {
     uint16_t *h = rf_malloc(n * sizeof *h);
-    int rc = read_checked(file, g, leaf, rf_h5_fp16(), "float16", rank, dims, rf_h5_fp16(), h);
+    int rc = read_dataset(file, g, leaf, rf_h5_fp16(), h);
     if (rc == RF_OK)
         for (size_t i = 0; i < n; i++) x[i] = rf_fp16_to_f32(h[i]);
     free(h);
@@ -224,26 +225,33 @@ static int read_device(hid_t file, const char *g, char *device, int device_len) 
     return RF_OK;
 }
 
-/* The datasets of /matrices/NAME into q (allocated with rf_aqlm_alloc), checked against the
- * attributes. */
+/* The datasets of group g into q (allocated with rf_aqlm_alloc only once every type and shape
+ * agrees with the attributes, so a damaged header cannot ask for a huge allocation). On RF_ERR q
+ * holds nothing. */
 static int read_datasets(hid_t file, const char *g, const matrix_shape *s, rf_aqlm_matrix *q) {
-    rf_aqlm_config cfg = {.num_codebooks = (int)s->M, .nbits_per_codebook = (int)s->nbits,
-                          .in_group_size = (int)s->ig, .out_group_size = (int)s->og};
-    rf_aqlm_alloc(q, s->out, s->in, &cfg);
     hsize_t rows = (hsize_t)(s->out / s->og), K = (hsize_t)1 << s->nbits;
     const hsize_t codes_dims[3] = {rows, (hsize_t)(s->in / s->ig), (hsize_t)s->M};
     const hsize_t book_dims[4] = {(hsize_t)s->M, K, (hsize_t)s->og, (hsize_t)s->ig};
     int small = s->nbits <= 8;
-    int rc = read_checked(file, g, "codes", small ? H5T_STD_U8LE : H5T_STD_U16LE,
-                          small ? "uint8" : "uint16", 3, codes_dims, H5T_NATIVE_UINT16, q->codes);
+    if (check_dataset(file, g, "codes", small ? H5T_STD_U8LE : H5T_STD_U16LE,
+                      small ? "uint8" : "uint16", 3, codes_dims) != RF_OK ||
+        check_dataset(file, g, "codebooks", rf_h5_fp16(), "float16", 4, book_dims) != RF_OK ||
+        check_dataset(file, g, "scales", rf_h5_fp16(), "float16", 1, &rows) != RF_OK)
+        return RF_ERR;
+
+    rf_aqlm_config cfg = {.num_codebooks = (int)s->M, .nbits_per_codebook = (int)s->nbits,
+                          .in_group_size = (int)s->ig, .out_group_size = (int)s->og};
+    rf_aqlm_alloc(q, s->out, s->in, &cfg);
+    int rc = read_dataset(file, g, "codes", H5T_NATIVE_UINT16, q->codes);
     /* A code >= K would index past the codebook in every dequantizer. */
     size_t ncodes = codes_dims[0] * codes_dims[1] * codes_dims[2];
     for (size_t i = 0; rc == RF_OK && i < ncodes; i++)
         if (q->codes[i] >= K)
             rc = rf_fail("%s/codes holds %u at index %zu, not below K = %llu", g, q->codes[i], i,
                          (unsigned long long)K);
-    if (rc == RF_OK) rc = read_fp16(file, g, "codebooks", 4, book_dims, q->codebooks);
-    if (rc == RF_OK) rc = read_fp16(file, g, "scales", 1, &rows, q->scales);
+    if (rc == RF_OK) rc = read_fp16(file, g, "codebooks", s->M * K * s->og * s->ig, q->codebooks);
+    if (rc == RF_OK) rc = read_fp16(file, g, "scales", rows, q->scales);
+    if (rc != RF_OK) rf_aqlm_free(q);
     return rc;
 }
 
@@ -256,14 +264,14 @@ static int read_matrix(hid_t file, const char *fname, const char *name, rf_aqlm_
     int e = rf_h5_exists(file, g);
     if (e == 0) return rf_fail("%s has no %s", fname, g);
     matrix_shape s;
-    if (e < 0 || read_shape(file, g, &s) != RF_OK) return fail_in(fname);
-    int rc = read_datasets(file, g, &s, q);
-    if (rc == RF_OK && stats) rc = read_stats(file, g, stats);
-    if (rc == RF_OK && device) rc = read_device(file, g, device, device_len);
-    if (rc != RF_OK) {
-        rf_aqlm_free(q);
+    rf_aqlm_stats st;
+    char dev[64];
+    /* The attributes first: read_datasets is last so that it alone owns q's cleanup. */
+    if (e < 0 || read_shape(file, g, &s) != RF_OK || read_stats(file, g, &st) != RF_OK ||
+        read_device(file, g, dev, sizeof dev) != RF_OK || read_datasets(file, g, &s, q) != RF_OK)
         return fail_in(fname);
-    }
+    if (stats) *stats = st;
+    if (device) snprintf(device, (size_t)device_len, "%s", dev);
     return RF_OK;
 }
 

@@ -1,1 +1,141 @@
-/* xtx_file.c -- see xtx_file.h (being written). */
+/* xtx_file.c -- calibration statistics files (format in xtx_file.h).
+ *
+ *   /xtx/NAME   float32 or float64 [in, in], attribute nsamples (int64; 0 when absent)
+ *
+ * Reading converts to float32 and rejects what would silently spoil a quantization: a wrong
+ * shape, a non-float type, a NaN/Inf, or a matrix that is not symmetric (to 1e-4 of its largest
+ * entry: XTX computed in float32 by a GEMM may differ in the last bits across the diagonal).
+ * Writing uses float64, chunked with Fletcher32 like every riverforge dataset, and stores a
+ * matrix shared by several names once, as hard links.
+ */
+#include "io/xtx_file.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/rf_error.h"
+#include "io/h5_util.h"
+
+#define PATH_LEN 4096
+#define SYMMETRY_TOL 1e-4
+
+struct rf_xtx_file {
+    hid_t file;
+    char *path;
+};
+
+static void xtx_path(char *buf, const char *name) {
+    rf_check(snprintf(buf, PATH_LEN, "/xtx/%s", name) < PATH_LEN, "name too long: %.64s...",
+             name);
+}
+
+int rf_xtx_open(rf_xtx_file **f, const char *path) {
+    hid_t file;
+    if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
+    *f = rf_malloc(sizeof **f);
+    (*f)->file = file;
+    (*f)->path = rf_strdup(path);
+    return RF_OK;
+}
+
+void rf_xtx_close(rf_xtx_file *f) {
+    if (!f) return;
+    rf_h5_close(f->file);
+    free(f->path);
+    free(f);
+}
+
+int rf_xtx_has(rf_xtx_file *f, const char *name) {
+    char p[PATH_LEN];
+    xtx_path(p, name);
+    return rf_h5_exists(f->file, p) == 1;
+}
+
+/* First NaN/Inf, then symmetry, walking n x n in tiles so that the transposed reads stay in
+ * cache. Messages name the dataset p. */
+static int check_values(const char *p, const float *a, int64_t n) {
+    float amax = 0;
+    for (int64_t i = 0; i < n * n; i++) {
+        if (!isfinite(a[i]))
+            return rf_fail("%s has a non-finite value (%g) at [%lld, %lld]", p, a[i],
+                           (long long)(i / n), (long long)(i % n));
+        amax = fmaxf(amax, fabsf(a[i]));
+    }
+    const int64_t T = 32;
+    for (int64_t i0 = 0; i0 < n; i0 += T)
+        for (int64_t j0 = i0; j0 < n; j0 += T)
+            for (int64_t i = i0; i < i0 + T && i < n; i++)
+                for (int64_t j = j0 > i ? j0 : i + 1; j < j0 + T && j < n; j++)
+                    if (fabsf(a[i * n + j] - a[j * n + i]) > SYMMETRY_TOL * amax)
+                        return rf_fail("%s is not symmetric: [%lld, %lld] = %g but [%lld, %lld] = %g",
+                                       p, (long long)i, (long long)j, a[i * n + j], (long long)j,
+                                       (long long)i, a[j * n + i]);
+    return RF_OK;
+}
+
+/* Type, shape, values and nsamples of the open dataset d (path p, matrix name). */
+static int read_checked(hid_t d, const char *p, const char *name, int64_t in, float *xtx,
+                        int64_t *nsamples) {
+    hid_t t = RF_H5(H5Dget_type(d));
+    H5T_class_t cls = H5Tget_class(t);
+    RF_H5(H5Tclose(t));
+    if (cls != H5T_FLOAT) return rf_fail("%s is not floating point", p);
+    hsize_t dims[2], want[2] = {(hsize_t)in, (hsize_t)in};
+    int rank = rf_h5_dataset_rank(d, dims, 2);
+    if (rank != 2 || dims[0] != want[0] || dims[1] != want[1]) {
+        char got_s[64], want_s[64];
+        return rf_fail("%s is %s, expected %s for in_features of %s", p,
+                       rank <= 2 ? rf_h5_shape_str(dims, rank, got_s, sizeof got_s) : "rank > 2",
+                       rf_h5_shape_str(want, 2, want_s, sizeof want_s), name);
+    }
+    if (rf_h5_read_dataset(d, H5T_NATIVE_FLOAT, xtx) != RF_OK) return RF_ERR;
+    if (check_values(p, xtx, in) != RF_OK) return RF_ERR;
+    int64_t ns = 0;
+    if (rf_h5_has_attr(d, ".", "nsamples") && rf_h5_read_attr_i64(d, ".", "nsamples", &ns) != RF_OK)
+        return RF_ERR;
+    if (nsamples) *nsamples = ns;
+    return RF_OK;
+}
+
+int rf_xtx_read(rf_xtx_file *f, const char *name, int64_t in_features, float *xtx,
+                int64_t *nsamples) {
+    rf_check(in_features > 0, "rf_xtx_read: in_features %lld", (long long)in_features);
+    char p[PATH_LEN];
+    xtx_path(p, name);
+    int e = rf_h5_exists(f->file, p);
+    if (e == 0) return rf_fail("%s has no %s", f->path, p);
+    hid_t d;
+    if (e < 0 || rf_h5_open_dataset(f->file, p, &d) != RF_OK)
+        return rf_fail_prefix("%s: ", f->path);
+    int rc = read_checked(d, p, name, in_features, xtx, nsamples);
+    RF_H5(H5Dclose(d));
+    return rc == RF_OK ? RF_OK : rf_fail_prefix("%s: ", f->path);
+}
+
+int rf_xtx_write(const char *path, int n, const char *const *names, const double *const *xtx,
+                 const int64_t *in, int64_t nsamples) {
+    hid_t file;
+    char tmp[PATH_LEN];
+    if (rf_h5_create_tmp(path, &file, tmp, sizeof tmp) != RF_OK) return RF_ERR;
+    int rc = RF_OK;
+    for (int i = 0; i < n && rc == RF_OK; i++) {
+        char p[PATH_LEN], first[PATH_LEN];
+        xtx_path(p, names[i]);
+        int j = 0;
+        while (xtx[j] != xtx[i]) j++;
+        if (j < i) {
+            /* Same input, same statistics: one dataset, one more name. */
+            rf_check(in[j] == in[i], "%s and %s share XTX but not in_features", names[j],
+                     names[i]);
+            xtx_path(first, names[j]);
+            rf_h5_link(file, first, p);
+            continue;
+        }
+        const hsize_t dims[2] = {(hsize_t)in[i], (hsize_t)in[i]};
+        rc = rf_h5_write_dataset(file, p, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, xtx[i]);
+        if (rc == RF_OK) rf_h5_attr_i64(file, p, "nsamples", nsamples);
+    }
+    return rf_h5_finish(file, tmp, path, rc);
+}
