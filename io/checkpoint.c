@@ -4,7 +4,8 @@
  * configuration; rf_shard_verify is what resume trusts. The checkpoint has the same layout for
  * every task: rf_checkpoint_assemble H5Ocopy's each shard's group (chunks are copied as stored,
  * Fletcher32 checksums included) and then reads every copied dataset back, so a damaged shard
- * cannot slip in. Files are written as PATH.tmp and committed with rf_atomic_commit.
+ * cannot slip in. Files are built in memory and written with rf_atomic_write (h5_util.h says
+ * why): a file at PATH is always complete.
  *
  * On disk: codes uint8 when nbits_per_codebook <= 8, else uint16 (read back as uint16);
  * codebooks and scales IEEE float16 (read back as float32). Attribute types: h5_util.h.
@@ -52,36 +53,37 @@ static void write_root_attrs(hid_t file, const char *format, const char *config_
     if (provenance_json) rf_h5_attr_str(file, "/", "provenance", provenance_json);
 }
 
-static int write_fp16(hid_t file, const char *name, const char *leaf, int rank,
-                      const hsize_t *dims, const float *x) {
+static void write_fp16(hid_t file, const char *name, const char *leaf, int rank,
+                       const hsize_t *dims, const float *x) {
     size_t n = 1;
     for (int d = 0; d < rank; d++) n *= dims[d];
     uint16_t *h = rf_malloc(n * sizeof *h);
     for (size_t i = 0; i < n; i++) h[i] = rf_f32_to_fp16(x[i]);
     char p[PATH_LEN];
     matrix_path(p, name, leaf);
-    int rc = rf_h5_write_dataset(file, p, rf_h5_fp16(), rf_h5_fp16(), rank, dims, h);
+    rf_h5_write_dataset(file, p, rf_h5_fp16(), rf_h5_fp16(), rank, dims, h);
     free(h);
-    return rc;
 }
 
 /* Codes as uint8 when every code fits (nbits <= 8): half the bytes of uint16. */
-static int write_codes(hid_t file, const char *name, int nbits, const hsize_t *dims,
-                       const uint16_t *codes) {
+static void write_codes(hid_t file, const char *name, int nbits, const hsize_t *dims,
+                        const uint16_t *codes) {
     size_t n = dims[0] * dims[1] * dims[2];
     for (size_t i = 0; i < n; i++)
         rf_check(codes[i] >> nbits == 0, "%s: code %u does not fit %d bits", name, codes[i], nbits);
     char p[PATH_LEN];
     matrix_path(p, name, "codes");
-    if (nbits > 8) return rf_h5_write_dataset(file, p, H5T_STD_U16LE, H5T_NATIVE_UINT16, 3, dims, codes);
+    if (nbits > 8) {
+        rf_h5_write_dataset(file, p, H5T_STD_U16LE, H5T_NATIVE_UINT16, 3, dims, codes);
+        return;
+    }
     uint8_t *c8 = rf_malloc(n);
     for (size_t i = 0; i < n; i++) c8[i] = (uint8_t)codes[i];
-    int rc = rf_h5_write_dataset(file, p, H5T_STD_U8LE, H5T_NATIVE_UINT8, 3, dims, c8);
+    rf_h5_write_dataset(file, p, H5T_STD_U8LE, H5T_NATIVE_UINT8, 3, dims, c8);
     free(c8);
-    return rc;
 }
 
-static int write_matrix(hid_t file, const rf_matrix_record *rec) {
+static void write_matrix(hid_t file, const rf_matrix_record *rec) {
     const rf_aqlm_matrix *q = rec->q;
     const rf_aqlm_stats *st = rec->stats;
     int nbits = 0;
@@ -113,21 +115,19 @@ static int write_matrix(hid_t file, const rf_matrix_record *rec) {
     hsize_t rows = (hsize_t)(q->out_features / q->og);
     const hsize_t codes_dims[3] = {rows, (hsize_t)(q->in_features / q->ig), (hsize_t)q->M};
     const hsize_t book_dims[4] = {(hsize_t)q->M, (hsize_t)q->K, (hsize_t)q->og, (hsize_t)q->ig};
-    int rc = write_codes(file, rec->name, nbits, codes_dims, q->codes);
-    if (rc == RF_OK) rc = write_fp16(file, rec->name, "codebooks", 4, book_dims, q->codebooks);
-    if (rc == RF_OK) rc = write_fp16(file, rec->name, "scales", 1, &rows, q->scales);
-    return rc;
+    write_codes(file, rec->name, nbits, codes_dims, q->codes);
+    write_fp16(file, rec->name, "codebooks", 4, book_dims, q->codebooks);
+    write_fp16(file, rec->name, "scales", 1, &rows, q->scales);
 }
 
 int rf_shard_write(const char *path, const char *config_json, const rf_matrix_record *rec) {
     /* A '/' would nest groups and the name would not come back from rf_checkpoint_list. */
     if (!rec->name[0] || strchr(rec->name, '/') || !strcmp(rec->name, "."))
         return rf_fail("%s: tensor name \"%s\" cannot name an HDF5 group", path, rec->name);
-    hid_t file;
-    char tmp[PATH_LEN];
-    if (rf_h5_create_tmp(path, &file, tmp, sizeof tmp) != RF_OK) return RF_ERR;
+    hid_t file = rf_h5_create_mem(path);
     write_root_attrs(file, RF_SHARD_FORMAT, config_json, NULL);
-    return rf_h5_finish(file, tmp, path, write_matrix(file, rec));
+    write_matrix(file, rec);
+    return rf_h5_finish(file, path, RF_OK);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -161,11 +161,12 @@ static int read_shape(hid_t file, const char *g, matrix_shape *s) {
     return RF_OK;
 }
 
-/* Checks that dataset G/LEAF has file type want (want_name in messages) and shape dims[rank]. */
-static int check_dataset(hid_t file, const char *g, const char *leaf, hid_t want,
+/* Checks that /matrices/NAME/LEAF has file type want (want_name in messages) and shape
+ * dims[rank]. */
+static int check_dataset(hid_t file, const char *name, const char *leaf, hid_t want,
                          const char *want_name, int rank, const hsize_t *dims) {
     char p[PATH_LEN], got_s[128], want_s[128];
-    snprintf(p, sizeof p, "%s/%s", g, leaf);
+    matrix_path(p, name, leaf);
     hid_t d;
     if (rf_h5_open_dataset(file, p, &d) != RF_OK) return RF_ERR;
     hid_t t = RF_H5(H5Dget_type(d));
@@ -182,10 +183,11 @@ static int check_dataset(hid_t file, const char *g, const char *leaf, hid_t want
     return RF_OK;
 }
 
-/* Reads all of dataset G/LEAF as mtype; this is where the Fletcher32 checksums are verified. */
-static int read_dataset(hid_t file, const char *g, const char *leaf, hid_t mtype, void *buf) {
+/* Reads all of /matrices/NAME/LEAF as mtype: this is where the Fletcher32 checksums are
+ * verified. */
+static int read_dataset(hid_t file, const char *name, const char *leaf, hid_t mtype, void *buf) {
     char p[PATH_LEN];
-    snprintf(p, sizeof p, "%s/%s", g, leaf);
+    matrix_path(p, name, leaf);
     hid_t d;
     if (rf_h5_open_dataset(file, p, &d) != RF_OK) return RF_ERR;
     int rc = rf_h5_read_dataset(d, mtype, buf);
@@ -193,9 +195,9 @@ static int read_dataset(hid_t file, const char *g, const char *leaf, hid_t mtype
     return rc;
 }
 
-static int read_fp16(hid_t file, const char *g, const char *leaf, size_t n, float *x) {
+static int read_fp16(hid_t file, const char *name, const char *leaf, size_t n, float *x) {
     uint16_t *h = rf_malloc(n * sizeof *h);
-    int rc = read_dataset(file, g, leaf, rf_h5_fp16(), h);
+    int rc = read_dataset(file, name, leaf, rf_h5_fp16(), h);
     if (rc == RF_OK)
         for (size_t i = 0; i < n; i++) x[i] = rf_fp16_to_f32(h[i]);
     free(h);
@@ -225,32 +227,33 @@ static int read_device(hid_t file, const char *g, char *device, int device_len) 
     return RF_OK;
 }
 
-/* The datasets of group g into q (allocated with rf_aqlm_alloc only once every type and shape
- * agrees with the attributes, so a damaged header cannot ask for a huge allocation). On RF_ERR q
- * holds nothing. */
-static int read_datasets(hid_t file, const char *g, const matrix_shape *s, rf_aqlm_matrix *q) {
+/* The datasets of /matrices/NAME into q, allocated with rf_aqlm_alloc only once every type and
+ * shape agrees with the attributes (a damaged header cannot ask for a huge allocation). On RF_ERR
+ * q holds nothing. */
+static int read_datasets(hid_t file, const char *name, const matrix_shape *s, rf_aqlm_matrix *q) {
     hsize_t rows = (hsize_t)(s->out / s->og), K = (hsize_t)1 << s->nbits;
     const hsize_t codes_dims[3] = {rows, (hsize_t)(s->in / s->ig), (hsize_t)s->M};
     const hsize_t book_dims[4] = {(hsize_t)s->M, K, (hsize_t)s->og, (hsize_t)s->ig};
     int small = s->nbits <= 8;
-    if (check_dataset(file, g, "codes", small ? H5T_STD_U8LE : H5T_STD_U16LE,
+    if (check_dataset(file, name, "codes", small ? H5T_STD_U8LE : H5T_STD_U16LE,
                       small ? "uint8" : "uint16", 3, codes_dims) != RF_OK ||
-        check_dataset(file, g, "codebooks", rf_h5_fp16(), "float16", 4, book_dims) != RF_OK ||
-        check_dataset(file, g, "scales", rf_h5_fp16(), "float16", 1, &rows) != RF_OK)
+        check_dataset(file, name, "codebooks", rf_h5_fp16(), "float16", 4, book_dims) != RF_OK ||
+        check_dataset(file, name, "scales", rf_h5_fp16(), "float16", 1, &rows) != RF_OK)
         return RF_ERR;
 
     rf_aqlm_config cfg = {.num_codebooks = (int)s->M, .nbits_per_codebook = (int)s->nbits,
                           .in_group_size = (int)s->ig, .out_group_size = (int)s->og};
     rf_aqlm_alloc(q, s->out, s->in, &cfg);
-    int rc = read_dataset(file, g, "codes", H5T_NATIVE_UINT16, q->codes);
+    int rc = read_dataset(file, name, "codes", H5T_NATIVE_UINT16, q->codes);
     /* A code >= K would index past the codebook in every dequantizer. */
     size_t ncodes = codes_dims[0] * codes_dims[1] * codes_dims[2];
     for (size_t i = 0; rc == RF_OK && i < ncodes; i++)
         if (q->codes[i] >= K)
-            rc = rf_fail("%s/codes holds %u at index %zu, not below K = %llu", g, q->codes[i], i,
-                         (unsigned long long)K);
-    if (rc == RF_OK) rc = read_fp16(file, g, "codebooks", s->M * K * s->og * s->ig, q->codebooks);
-    if (rc == RF_OK) rc = read_fp16(file, g, "scales", rows, q->scales);
+            rc = rf_fail("/matrices/%s/codes holds %u at index %zu, not below K = %llu", name,
+                         q->codes[i], i, (unsigned long long)K);
+    if (rc == RF_OK)
+        rc = read_fp16(file, name, "codebooks", s->M * K * s->og * s->ig, q->codebooks);
+    if (rc == RF_OK) rc = read_fp16(file, name, "scales", rows, q->scales);
     if (rc != RF_OK) rf_aqlm_free(q);
     return rc;
 }
@@ -268,14 +271,14 @@ static int read_matrix(hid_t file, const char *fname, const char *name, rf_aqlm_
     char dev[64];
     /* The attributes first: read_datasets is last so that it alone owns q's cleanup. */
     if (e < 0 || read_shape(file, g, &s) != RF_OK || read_stats(file, g, &st) != RF_OK ||
-        read_device(file, g, dev, sizeof dev) != RF_OK || read_datasets(file, g, &s, q) != RF_OK)
+        read_device(file, g, dev, sizeof dev) != RF_OK || read_datasets(file, name, &s, q) != RF_OK)
         return fail_in(fname);
     if (stats) *stats = st;
     if (device) snprintf(device, (size_t)device_len, "%s", dev);
     return RF_OK;
 }
 
-/* Checks the root attributes: format, format_version and (when given) the exact config. */
+/* Checks the root attributes: format, format_version and the exact config. */
 static int check_root(hid_t file, const char *fname, const char *format, const char *config_json) {
     char *got = NULL;
     int64_t version = 0;
@@ -343,7 +346,7 @@ static int copy_matrix(hid_t dst, const char *shard, const char *name, const cha
     if (rc == RF_OK) {
         herr_t r;
         RF_H5_QUIET(r = H5Ocopy(src, g, dst, g, H5P_DEFAULT, H5P_DEFAULT));
-        if (r < 0) rc = rf_fail("%s: %s cannot be copied (corrupt shard or full disk?)", shard, g);
+        if (r < 0) rc = rf_fail("%s: %s cannot be copied (corrupt file?)", shard, g);
     }
     rf_h5_close(src);
     rf_aqlm_matrix q;
@@ -354,15 +357,14 @@ static int copy_matrix(hid_t dst, const char *shard, const char *name, const cha
 
 int rf_checkpoint_assemble(const char *path, const char *config_json, const char *provenance_json,
                            int n, const char *const *shard_paths, const char *const *names) {
-    hid_t file;
-    char tmp[PATH_LEN];
-    if (rf_h5_create_tmp(path, &file, tmp, sizeof tmp) != RF_OK) return RF_ERR;
+    hid_t file = rf_h5_create_mem(path);
     rf_h5_create_group(file, "/matrices"); /* present even when empty: rf_checkpoint_list needs it */
     int rc = RF_OK;
     for (int i = 0; i < n && rc == RF_OK; i++)
-        rc = copy_matrix(file, shard_paths[i], names[i], config_json);
+        if (copy_matrix(file, shard_paths[i], names[i], config_json) != RF_OK)
+            rc = rf_fail_prefix("shard ");
     if (rc == RF_OK) write_root_attrs(file, RF_CHECKPOINT_FORMAT, config_json, provenance_json);
-    return rf_h5_finish(file, tmp, path, rc);
+    return rf_h5_finish(file, path, rc);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -399,18 +401,26 @@ static int list_group(hid_t g, char ***names, int *n) {
     return RF_OK;
 }
 
-int rf_checkpoint_list(const char *path, char ***names, int *n) {
-    hid_t file, g;
-    if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
-    int rc = rf_h5_exists(file, "/matrices");
-    if (rc == 0) rc = rf_fail("%s has no /matrices", path);
-    else if (rc < 0) rc = fail_in(path);
-    else {
-        RF_H5_QUIET(g = H5Gopen2(file, "/matrices", H5P_DEFAULT));
-        rc = g < 0 ? rf_fail("/matrices cannot be opened as a group") : list_group(g, names, n);
-        if (rc != RF_OK) fail_in(path);
+static int list_matrices(hid_t file, const char *path, char ***names, int *n) {
+    int e = rf_h5_exists(file, "/matrices");
+    if (e == 0) return rf_fail("%s has no /matrices", path);
+    if (e < 0) return fail_in(path);
+    hid_t g;
+    RF_H5_QUIET(g = H5Gopen2(file, "/matrices", H5P_DEFAULT));
+    if (g < 0) {
+        rf_fail("/matrices cannot be opened as a group");
+        return fail_in(path);
     }
-    rf_h5_close(file); /* closes g too (H5F_CLOSE_STRONG) */
+    int rc = list_group(g, names, n);
+    RF_H5(H5Gclose(g));
+    return rc == RF_OK ? RF_OK : fail_in(path);
+}
+
+int rf_checkpoint_list(const char *path, char ***names, int *n) {
+    hid_t file;
+    if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
+    int rc = list_matrices(file, path, names, n);
+    rf_h5_close(file);
     return rc;
 }
 

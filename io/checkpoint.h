@@ -16,15 +16,12 @@
 #ifndef RF_CHECKPOINT_H
 #define RF_CHECKPOINT_H
 
+#include "common/rf_version.h" /* RF_VERSION: the root attribute "version" */
 #include "kernels/aqlm.h"
 
 #define RF_CHECKPOINT_FORMAT "riverforge.checkpoint"
 #define RF_SHARD_FORMAT "riverforge.shard"
 #define RF_FORMAT_VERSION 1
-/* The root attribute "version"; keep equal to project(VERSION) in CMakeLists.txt. */
-#ifndef RF_VERSION
-#define RF_VERSION "0.1.0"
-#endif
 
 typedef struct {
     const char *name;            /* tensor name without ".weight" */

@@ -1,14 +1,14 @@
 /* h5_util.h -- the small HDF5 vocabulary shared by the shard/checkpoint and XTX files.
  *
  * Two kinds of failure, kept apart as rf_error.h says:
- *   - a call that must not fail (creating a dataspace, a property list, a type, writing an
- *     attribute into the metadata cache) goes through RF_H5(call): a negative return is an
- *     internal error with file:line, and HDF5 prints its own error stack first;
+ *   - a call that must not fail (a dataspace, a property list, a type, anything written into a
+ *     file being built in memory) goes through RF_H5(call): a negative return is an internal
+ *     error with file:line, after HDF5 has printed its own error stack;
  *   - anything that depends on the user's file (opening it, finding an object, a checksum that
- *     does not match, a full disk) returns RF_ERR with one line. Those calls run with HDF5's error
- *     stack printing switched off (RF_H5_QUIET), since we report them ourselves.
- * Messages of the read helpers name the object ("/matrices/X/codes fails its checksum"); the
- * public functions of checkpoint.c / xtx_file.c prefix the file name.
+ *     does not match, a full disk when the file is written out) returns RF_ERR with one line.
+ *     Those HDF5 calls run with HDF5's error printing off (RF_H5_QUIET): we report them.
+ * Messages of the read helpers name the object ("/matrices/X/codes fails its Fletcher32
+ * checksum"); the public functions of checkpoint.c / xtx_file.c prefix the file name.
  *
  * On-disk conventions: integers int64 little-endian, floats float64, strings variable-length
  * UTF-8 (readers also accept fixed-length ones), float16 the IEEE half layout h5py reads as
@@ -38,14 +38,19 @@ static inline int64_t rf_h5_ok_at(int64_t ret, const char *call, const char *fil
 hid_t rf_h5_fp16(void);
 
 /* Files. rf_h5_open opens an existing file read-only (RF_ERR naming PATH when it is missing or not
- * a readable HDF5 file). rf_h5_create_tmp creates PATH.tmp (into tmp[tmp_len]) for writing;
- * rf_h5_finish closes it and, when status is RF_OK, commits it to PATH with rf_atomic_commit;
- * otherwise (or when closing fails: a full disk) it removes PATH.tmp and returns RF_ERR naming
- * PATH. Closing a file closes every object still open in it. */
+ * a readable HDF5 file). Closing a file closes every object still open in it.
+ *
+ * Writing: rf_h5_create_mem makes an empty file in memory (HDF5's core driver); rf_h5_finish
+ * closes it and, when status is RF_OK, writes its image to PATH with rf_atomic_write (PATH.tmp,
+ * fsync, rename; RF_ERR naming the path and strerror on a full disk), otherwise discards it and
+ * prefixes the recorded message with PATH. HDF5 itself never writes to disk: HDF5 1.10 cannot
+ * recover from a failed write (a file whose close fails stays half-closed and crashes the library
+ * at exit), so disk errors are kept where they can be reported. The price is memory: the file's
+ * size twice, briefly, when it is written. */
 int rf_h5_open(const char *path, hid_t *file);
 void rf_h5_close(hid_t file);
-int rf_h5_create_tmp(const char *path, hid_t *file, char *tmp, size_t tmp_len);
-int rf_h5_finish(hid_t file, const char *tmp, const char *path, int status);
+hid_t rf_h5_create_mem(const char *path);
+int rf_h5_finish(hid_t file, const char *path, int status);
 
 /* 1 when every link along path (absolute, or relative to loc) exists, 0 when one is missing,
  * RF_ERR when the file cannot be read there. */
@@ -56,10 +61,9 @@ void rf_h5_create_group(hid_t loc, const char *path);
 void rf_h5_link(hid_t loc, const char *target, const char *path);
 
 /* Writes data (memory layout mtype) as the chunked, Fletcher32-checked dataset path of file type
- * ftype and shape dims[rank]; groups above it are created. RF_ERR when the bytes cannot be
- * written (a full disk). */
-int rf_h5_write_dataset(hid_t loc, const char *path, hid_t ftype, hid_t mtype, int rank,
-                        const hsize_t *dims, const void *data);
+ * ftype and shape dims[rank]; groups above it are created. */
+void rf_h5_write_dataset(hid_t loc, const char *path, hid_t ftype, hid_t mtype, int rank,
+                         const hsize_t *dims, const void *data);
 
 /* Scalar attributes on object obj (relative to loc; "." is loc itself). */
 void rf_h5_attr_i64(hid_t loc, const char *obj, const char *name, int64_t value);

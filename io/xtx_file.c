@@ -5,8 +5,9 @@
  * Reading converts to float32 and rejects what would silently spoil a quantization: a wrong
  * shape, a non-float type, a NaN/Inf, or a matrix that is not symmetric (to 1e-4 of its largest
  * entry: XTX computed in float32 by a GEMM may differ in the last bits across the diagonal).
- * Writing uses float64, chunked with Fletcher32 like every riverforge dataset, and stores a
- * matrix shared by several names once, as hard links.
+ * Writing uses float64, chunked with Fletcher32 like every riverforge dataset, stores a matrix
+ * shared by several names once (hard links), and builds the file in memory before writing it
+ * atomically (h5_util.h).
  */
 #include "io/xtx_file.h"
 
@@ -116,11 +117,8 @@ int rf_xtx_read(rf_xtx_file *f, const char *name, int64_t in_features, float *xt
 
 int rf_xtx_write(const char *path, int n, const char *const *names, const double *const *xtx,
                  const int64_t *in, int64_t nsamples) {
-    hid_t file;
-    char tmp[PATH_LEN];
-    if (rf_h5_create_tmp(path, &file, tmp, sizeof tmp) != RF_OK) return RF_ERR;
-    int rc = RF_OK;
-    for (int i = 0; i < n && rc == RF_OK; i++) {
+    hid_t file = rf_h5_create_mem(path);
+    for (int i = 0; i < n; i++) {
         char p[PATH_LEN], first[PATH_LEN];
         xtx_path(p, names[i]);
         int j = 0;
@@ -134,8 +132,8 @@ int rf_xtx_write(const char *path, int n, const char *const *names, const double
             continue;
         }
         const hsize_t dims[2] = {(hsize_t)in[i], (hsize_t)in[i]};
-        rc = rf_h5_write_dataset(file, p, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, xtx[i]);
-        if (rc == RF_OK) rf_h5_attr_i64(file, p, "nsamples", nsamples);
+        rf_h5_write_dataset(file, p, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, xtx[i]);
+        rf_h5_attr_i64(file, p, "nsamples", nsamples);
     }
-    return rf_h5_finish(file, tmp, path, rc);
+    return rf_h5_finish(file, path, RF_OK);
 }

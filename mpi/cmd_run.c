@@ -83,7 +83,7 @@ static int parse_args(int argc, char **argv, run_args *a, int rank) {
         {"--only", RF_OPT_STRING, &a->only, "REGEX", "quantize only the matrices whose name matches"},
         {"--device", RF_OPT_STRING, &a->device, "cpu|cuda", "where the kernels run"},
         {"--seed", RF_OPT_U64, &a->seed, "S", "run seed; each task's seed mixes it with the task name"},
-        {"--progress-interval", RF_OPT_DOUBLE, &a->progress_interval, "SEC", "seconds between progress lines when stdout is not a terminal"},
+        {"--progress-interval", RF_OPT_DOUBLE, &a->progress_interval, "SEC", "seconds between progress lines"},
     };
     rf_cli_aqlm_opts(&a->cfg, opts + 7);
     int nopts = (int)(sizeof opts / sizeof opts[0]);
@@ -414,7 +414,6 @@ int rf_cmd_run(int argc, char **argv) {
     rf_check_mpi(MPI_Barrier(MPI_COMM_WORLD));
     if (s.rank == 0) {
         show_progress(&s, 1);
-        rf_progress_finish(&s.progress);
     }
     rf_work_queue_close(&s.queue);
     task_result *all = gather(&s, mine, nmine);

@@ -2,7 +2,6 @@
 #include "mpi/progress.h"
 
 #include <stdio.h>
-#include <unistd.h>
 
 #include "common/rf_log.h"
 
@@ -14,9 +13,8 @@ void rf_format_duration(double s, char *buf, int len) {
 void rf_progress_start(rf_progress *p, int64_t total_tasks, double total_mflop,
                        int64_t total_weights, double interval) {
     *p = (rf_progress){.start = rf_now(), .last_print = -1e9, .interval = interval,
-                       .tty = isatty(STDOUT_FILENO), .total_tasks = total_tasks,
-                       .total_weights = total_weights, .total_mflop = total_mflop};
-    if (p->tty) p->interval = 1.0;
+                       .total_tasks = total_tasks, .total_weights = total_weights,
+                       .total_mflop = total_mflop};
 }
 
 void rf_progress_update(rf_progress *p, int64_t tasks_done, double mflop_done,
@@ -31,16 +29,9 @@ void rf_progress_update(rf_progress *p, int64_t tasks_done, double mflop_done,
     if (frac > 0) rf_format_duration(elapsed * (1 - frac) / frac, eta, sizeof eta);
     double rate = elapsed > 0 ? (double)weights_done / elapsed : 0;
     int width = snprintf(NULL, 0, "%lld", (long long)p->total_tasks);
-    printf("%s[%*lld/%lld tasks] %5.1f%% of work | elapsed %s | ETA %s | %.2f Mweights/s%s",
-           p->tty ? "\r" : "", width, (long long)tasks_done, (long long)p->total_tasks,
-           100 * frac, el, eta, rate * 1e-6, p->tty ? "  " : "\n");
+    printf("[%*lld/%lld tasks] %5.1f%% of work | elapsed %s | ETA %s | %.2f Mweights/s\n", width,
+           (long long)tasks_done, (long long)p->total_tasks, 100 * frac, el, eta, rate * 1e-6);
     fflush(stdout);
-    p->drawn = 1;
     rf_log("progress: %lld/%lld tasks, %.1f%% of work, elapsed %s", (long long)tasks_done,
            (long long)p->total_tasks, 100 * frac, el);
-}
-
-void rf_progress_finish(rf_progress *p) {
-    if (p->tty && p->drawn) printf("\n");
-    fflush(stdout);
 }
