@@ -37,11 +37,11 @@ char *rf_summary_json(const rf_summary *s) {
                                "bits_per_weight", weights > 0 ? bits / weights : 0.0,
                                "mean_rel_act_err", s->n ? act / s->n : 0.0, "task_seconds",
                                task_seconds);
-    json_t *root = json_pack("{s:s, s:s, s:s?, s:s, s:i, s:i, s:f, s:o, s:o, s:o}",
+    json_t *root = json_pack("{s:s, s:s, s:s?, s:s, s:i, s:i, s:f, s:b, s:i, s:o, s:o, s:o}",
                              "riverforge_version", s->version, "model", s->model, "xtx", s->xtx,
                              "out", s->out, "ranks", s->ranks, "omp_threads", s->omp_threads,
-                             "seconds", s->seconds, "config", config, "totals", totals, "tasks",
-                             tasks);
+                             "seconds", s->seconds, "complete", s->complete, "tasks_total",
+                             s->tasks_total, "config", config, "totals", totals, "tasks", tasks);
     rf_check(root, "cannot build summary JSON");
     char *text = json_dumps(root, JSON_INDENT(1));
     json_decref(root);

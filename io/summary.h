@@ -2,7 +2,9 @@
  * stored in checkpoint.h5 (the same document).
  *
  * summary.json: {"riverforge_version", "model", "xtx", "out", "ranks", "omp_threads",
- *                "seconds", "config": {...}, "totals": {...}, "tasks": [{row}, ...]}
+ *                "seconds", "complete", "tasks_total", "config": {...}, "totals": {...},
+ *                "tasks": [{row}, ...]}
+ * An interrupted run writes the tasks done so far with "complete": false.
  * summary.csv:  one header line, then one line per task (columns as the JSON rows). */
 #ifndef RF_SUMMARY_H
 #define RF_SUMMARY_H
@@ -22,6 +24,8 @@ typedef struct {
     const char *version, *model, *xtx, *out, *config_json;
     int ranks, omp_threads;
     double seconds;
+    int complete;        /* every task of the run is done */
+    int tasks_total;
     int n;
     const rf_summary_row *rows;
 } rf_summary;

@@ -7,8 +7,13 @@
  *              commit one shard per task atomically; rank 0 also prints the progress line
  *   gather     fixed-size per-task results go to rank 0 (MPI_Gatherv)
  *   assemble   rank 0 writes summary.json/csv and assembles checkpoint.h5 from the shards
+ *
+ * SIGUSR1/SIGTERM (Slurm's --signal, preemption) on any rank stops the taking of tasks on all
+ * ranks (work_queue_stop); the task in flight is finished and committed. Rank 0 then writes the
+ * summary of what is done and the run exits with RF_EXIT_INTERRUPTED; a rerun resumes.
  */
 #include <errno.h>
+#include <signal.h>
 #include <omp.h>
 #include <cblas.h>
 #include <stdio.h>
@@ -29,6 +34,7 @@
 #include "mpi/progress.h"
 #include "mpi/rf_mpi.h"
 #include "mpi/work_queue.h"
+#include "shards/manifest.h"
 #include "shards/resume.h"
 #include "shards/tasks.h"
 #include "synth/synth.h"
@@ -59,6 +65,17 @@ typedef struct {
     rf_work_queue queue;
     rf_progress progress;
 } run_state;
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+static void catch_stop_signals(void) {
+    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 rf_aqlm_config rf_embedded_default_config(void) {
     rf_aqlm_config c = rf_aqlm_config_default();
@@ -125,9 +142,17 @@ static int choose_threads(void) {
     return omp_get_max_threads();
 }
 
+/* mkdir -p PATH, then checks that PATH is writable. */
 static int make_dir(const char *path) {
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return rf_fail("cannot create %s: %s", path, strerror(errno));
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
+        if (slash) *slash = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return rf_fail("cannot create %s: %s", p, strerror(errno));
+        if (!slash) break;
+        *slash = '/';
+    }
     if (access(path, W_OK) != 0) return rf_fail("cannot write to %s: %s", path, strerror(errno));
     return RF_OK;
 }
@@ -162,7 +187,8 @@ static int prepare_embedded_model(run_state *s, char *model_dir, char *xtx_path,
     return rf_mpi_agree(rc);
 }
 
-/* Every rank: model headers, task list, XTX presence; rank 0: output folders. */
+/* Every rank: model headers, task list, XTX presence; rank 0: output folders and the manifest
+ * that keeps shards of another model or configuration out. */
 static int prepare(run_state *s) {
     int rc = rf_st_open(&s->model, s->a.model);
     if (rc == RF_OK) rc = rf_tasks_build(&s->model, s->a.only, &s->a.cfg, s->a.seed, &s->tasks);
@@ -174,6 +200,11 @@ static int prepare(run_state *s) {
                              s->tasks.tasks[i].name, s->tasks.tasks[i].name);
     }
     if (rc == RF_OK && s->rank == 0) rc = make_out_dirs(s->a.out);
+    if (rc == RF_OK && s->rank == 0) {
+        char fingerprint[17];
+        rf_model_fingerprint(&s->model, fingerprint);
+        rc = rf_manifest_check_or_write(s->a.out, s->a.model, fingerprint, s->config_json);
+    }
     return rf_mpi_agree(rc);
 }
 
@@ -236,6 +267,11 @@ static void run_task(run_state *s, const rf_task *t, task_result *result) {
 static int work(run_state *s, task_result *results) {
     int mine = 0;
     for (;;) {
+        if (stop_signal) {
+            rf_work_queue_stop(&s->queue);
+            rf_log("signal %d: taking no more tasks", (int)stop_signal);
+            break;
+        }
         int64_t i = rf_work_queue_take(&s->queue);
         if (i >= s->tasks.n) break;
         if (s->done[i]) continue;
@@ -249,7 +285,7 @@ static int work(run_state *s, task_result *results) {
     return mine;
 }
 
-/* Rank 0 receives every rank's results; returns them indexed by task (rank -1: resumed). */
+/* Rank 0 receives every rank's results; returns them indexed by task. */
 static task_result *gather(run_state *s, task_result *mine, int nmine) {
     int bytes = nmine * (int)sizeof(task_result);
     int *counts = NULL, *displs = NULL;
@@ -272,7 +308,8 @@ static task_result *gather(run_state *s, task_result *mine, int nmine) {
     if (s->rank == 0) {
         int total = displs[s->nranks - 1] + counts[s->nranks - 1];
         all = rf_calloc((size_t)s->tasks.n, sizeof *all);
-        for (int i = 0; i < s->tasks.n; i++) all[i] = (task_result){.task = i, .rank = -1};
+        for (int i = 0; i < s->tasks.n; i++) /* -1: done by an earlier run; -2: not done */
+            all[i] = (task_result){.task = i, .rank = s->done[i] ? -1 : -2};
         for (int k = 0; k < total / (int)sizeof(task_result); k++) all[flat[k].task] = flat[k];
     }
     free(counts);
@@ -335,38 +372,48 @@ static void print_table(const rf_summary_row *rows, int n) {
     free(seen);
 }
 
+/* Rank 0: summary of the tasks done; when all are, the checkpoint. Returns RF_OK, RF_ERR, or
+ * RF_EXIT_INTERRUPTED when tasks remain. */
 static int finish(run_state *s, task_result *all, double seconds) {
     if (load_resumed_stats(s, all) != RF_OK) return RF_ERR;
     rf_summary_row *rows = rf_calloc((size_t)s->tasks.n, sizeof *rows);
     const char **paths = rf_calloc((size_t)s->tasks.n, sizeof *paths);
     const char **names = rf_calloc((size_t)s->tasks.n, sizeof *names);
+    int n = 0;
     for (int i = 0; i < s->tasks.n; i++) {
         const rf_task *t = &s->tasks.tasks[i];
-        rows[i] = (rf_summary_row){.name = t->name, .out_features = t->out_features,
+        if (all[i].rank == -2) continue;
+        rows[n] = (rf_summary_row){.name = t->name, .out_features = t->out_features,
                                    .in_features = t->in_features, .stats = all[i].stats,
                                    .rank = all[i].rank};
         char path[4096];
         rf_task_shard_path(s->a.out, t, path, sizeof path);
-        paths[i] = rf_strdup(path);
-        names[i] = t->name;
+        paths[n] = rf_strdup(path);
+        names[n++] = t->name;
     }
+    int complete = n == s->tasks.n;
     rf_summary sum = {.version = RF_VERSION, .model = s->a.model, .xtx = s->a.xtx, .out = s->a.out,
                       .config_json = s->config_json, .ranks = s->nranks,
-                      .omp_threads = s->omp_threads, .seconds = seconds, .n = s->tasks.n,
-                      .rows = rows};
+                      .omp_threads = s->omp_threads, .seconds = seconds, .complete = complete,
+                      .tasks_total = s->tasks.n, .n = n, .rows = rows};
     char ckpt[4096];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.h5", s->a.out);
     char *provenance = rf_summary_json(&sum);
     int rc = rf_summary_write(s->a.out, &sum);
-    if (rc == RF_OK)
-        rc = rf_checkpoint_assemble(ckpt, s->config_json, provenance, s->tasks.n, paths, names);
-    if (rc == RF_OK) {
-        print_table(rows, s->tasks.n);
-        printf("\nriverforge: %d matrices in %.1f s on %d ranks; checkpoint %s\n", s->tasks.n,
-               seconds, s->nranks, ckpt);
+    if (rc == RF_OK && complete)
+        rc = rf_checkpoint_assemble(ckpt, s->config_json, provenance, n, paths, names);
+    if (rc == RF_OK && complete) {
+        print_table(rows, n);
+        printf("\nriverforge: %d matrices in %.1f s on %d ranks; checkpoint %s\n", n, seconds,
+               s->nranks, ckpt);
         rf_log("assembled %s", ckpt);
+    } else if (rc == RF_OK) {
+        printf("riverforge: interrupted: %d of %d matrices done (shards in %s/shards); rerun with "
+               "the same --out to resume\n", n, s->tasks.n, s->a.out);
+        rf_log("interrupted with %d of %d tasks done", n, s->tasks.n);
+        rc = RF_EXIT_INTERRUPTED;
     }
-    for (int i = 0; i < s->tasks.n; i++) free((char *)paths[i]);
+    for (int i = 0; i < n; i++) free((char *)paths[i]);
     free(paths);
     free(names);
     free(rows);
@@ -377,6 +424,7 @@ static int finish(run_state *s, task_result *all, double seconds) {
 int rf_cmd_run(int argc, char **argv) {
     run_state s = {0};
     rf_mpi_setup(&s.rank, &s.nranks);
+    catch_stop_signals();
     double start = rf_now();
     int rc = parse_args(argc, argv, &s.a, s.rank);
     if (rc == 1) return RF_EXIT_OK;
@@ -385,8 +433,8 @@ int rf_cmd_run(int argc, char **argv) {
     char model_dir[4096], xtx_path[4096];
     if (s.a.embedded && prepare_embedded_model(&s, model_dir, xtx_path, sizeof model_dir) != RF_OK)
         return RF_EXIT_USAGE;
-    if (prepare(&s) != RF_OK) return RF_EXIT_USAGE;
     s.config_json = rf_run_config_json(&s.a.cfg, s.a.seed, s.a.xtx);
+    if (prepare(&s) != RF_OK) return RF_EXIT_USAGE;
     open_rank_log(&s);
     int resumed = find_done(&s);
 
@@ -420,7 +468,7 @@ int rf_cmd_run(int argc, char **argv) {
     if (s.rank == 0) rc = finish(&s, all, rf_now() - start);
     /* rank 0's verdict on the assembly is the job's */
     rf_check_mpi(MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD));
-    if (rc != RF_OK && s.rank == 0) fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+    if (rc == RF_ERR && s.rank == 0) fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
 
     free(all);
     free(mine);
@@ -430,5 +478,5 @@ int rf_cmd_run(int argc, char **argv) {
     if (s.xtx) rf_xtx_close(s.xtx);
     rf_st_close(&s.model);
     rf_log_close();
-    return rc == RF_OK ? RF_EXIT_OK : RF_EXIT_USAGE;
+    return rc == RF_OK ? RF_EXIT_OK : rc == RF_ERR ? RF_EXIT_USAGE : rc;
 }

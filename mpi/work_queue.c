@@ -2,6 +2,7 @@
  * for its whole life; every operation is followed by a flush. */
 #include "mpi/work_queue.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "mpi/rf_mpi.h"
@@ -34,6 +35,8 @@ static int64_t fetch_add(rf_work_queue *q, int slot, int64_t value, MPI_Op op) {
 }
 
 int64_t rf_work_queue_take(rf_work_queue *q) { return fetch_add(q, SLOT_NEXT, 1, MPI_SUM); }
+
+void rf_work_queue_stop(rf_work_queue *q) { fetch_add(q, SLOT_NEXT, INT64_MAX / 2, MPI_REPLACE); }
 
 void rf_work_queue_report(rf_work_queue *q, double flop, int64_t weights) {
     int64_t add[3] = {1, (int64_t)(flop * 1e-6), weights};

@@ -23,6 +23,9 @@ typedef struct {
 void rf_work_queue_open(rf_work_queue *q);   /* collective */
 void rf_work_queue_close(rf_work_queue *q);  /* collective */
 int64_t rf_work_queue_take(rf_work_queue *q);
+/* Makes every later take, on any rank, return an index past the end: the run stops taking
+ * tasks everywhere (after SIGUSR1/SIGTERM on any rank). */
+void rf_work_queue_stop(rf_work_queue *q);
 void rf_work_queue_report(rf_work_queue *q, double flop, int64_t weights);
 rf_work_counts rf_work_queue_read(rf_work_queue *q);
 

@@ -21,6 +21,20 @@ mpirun_rf() { # mpirun_rf NP ARGS...: riverforge under mpirun with NP ranks
     mpirun -np "$np" --oversubscribe --bind-to none -x OMP_NUM_THREADS "$RIVERFORGE" "$@"
 }
 
+# same_bytes A.h5 B.h5 N: both checkpoints hold N matrices whose codes, codebooks and scales are
+# identical (h5diff without tolerance compares every value).
+same_bytes() {
+    local names n=0
+    names=$(h5ls "$1/matrices" | awk '{print $1}')
+    for name in $names; do
+        for d in codes codebooks scales; do
+            h5diff "$1" "$2" "/matrices/$name/$d" "/matrices/$name/$d" || return 1
+            n=$((n + 1))
+        done
+    done
+    [ "$n" -eq $((3 * $3)) ]
+}
+
 ok() { passed=$((passed + 1)); echo "ok - $*"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
 

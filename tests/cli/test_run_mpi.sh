@@ -15,19 +15,8 @@ FLAGS=(--model "$M" --xtx "$M/xtx.h5" --num_codebooks 2 --nbits_per_codebook 6 -
 check "run with 1 rank" mpirun_rf 1 run "${FLAGS[@]}" --out "$WORK/np1"
 check "run with 4 ranks" mpirun_rf 4 run "${FLAGS[@]}" --out "$WORK/np4"
 
-same_bytes() { # every dataset of every matrix identical in both checkpoints
-    local names n=0
-    names=$(h5ls "$1/matrices" | awk '{print $1}')
-    for name in $names; do
-        for d in codes codebooks scales; do
-            h5diff "$1" "$2" "/matrices/$name/$d" "/matrices/$name/$d" || return 1
-            n=$((n + 1))
-        done
-    done
-    [ "$n" -eq 42 ]
-}
 check "1 and 4 ranks give byte-identical codes, codebooks and scales" \
-    same_bytes "$WORK/np1/checkpoint.h5" "$WORK/np4/checkpoint.h5"
+    same_bytes "$WORK/np1/checkpoint.h5" "$WORK/np4/checkpoint.h5" 14
 check "the checkpoint holds all 14 matrices, DESIGN dtypes and shapes, errors reproduce" \
     "$CHECK_CHECKPOINT" "$WORK/np4/checkpoint.h5" "$M" 14 "$M/xtx.h5"
 check "summary.json lists 14 tasks" grep -c '"name": "model.layers' "$WORK/np4/summary.json"
@@ -39,7 +28,7 @@ check "14 shards committed, no temporary files left" \
 # Resume: a rerun finds every shard done and assembles the same checkpoint.
 mpirun_rf 2 run "${FLAGS[@]}" --out "$WORK/np4" >"$WORK/rerun.log" 2>&1
 check "a rerun resumes from the 14 shards" grep -q "resuming: 14 of 14 shards" "$WORK/rerun.log"
-check "the resumed checkpoint equals the first" same_bytes "$WORK/np1/checkpoint.h5" "$WORK/np4/checkpoint.h5"
+check "the resumed checkpoint equals the first" same_bytes "$WORK/np1/checkpoint.h5" "$WORK/np4/checkpoint.h5" 14
 
 # A damaged shard is recomputed with a warning naming it.
 S=$WORK/np4/shards/model.layers.1.mlp.down_proj.h5
@@ -47,9 +36,12 @@ truncate -s 1000 "$S"
 mpirun_rf 2 run "${FLAGS[@]}" --out "$WORK/np4" >"$WORK/rerun2.log" 2>&1
 check "a damaged shard is recomputed with a warning naming it" \
     grep -q "recomputing shard .*model.layers.1.mlp.down_proj.h5" "$WORK/rerun2.log"
-check "and the checkpoint is again identical" same_bytes "$WORK/np1/checkpoint.h5" "$WORK/np4/checkpoint.h5"
+check "and the checkpoint is again identical" same_bytes "$WORK/np1/checkpoint.h5" "$WORK/np4/checkpoint.h5" 14
 
 mpirun_rf 2 run "${FLAGS[@]}" --out "$WORK/only" --only 'layers\.1\..*down_proj' >/dev/null
+expect_error "an --out with shards of another configuration is refused" \
+    "holds shards of another configuration \\(nbits_per_codebook 6 there, 5 here\\)" \
+    mpirun_rf 2 run "${FLAGS[@]}" --out "$WORK/np4" --nbits_per_codebook 5
 check "--only narrows the run to one matrix" "$CHECK_CHECKPOINT" "$WORK/only/checkpoint.h5" "$M" 1 "$M/xtx.h5"
 
 "$RIVERFORGE" inspect "$WORK/np4/checkpoint.h5" >"$WORK/inspect.txt"

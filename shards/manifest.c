@@ -1,0 +1,102 @@
+/* manifest.c -- see manifest.h. */
+#include "shards/manifest.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/rf_error.h"
+#include "io/atomic_file.h"
+
+#define SAMPLE_BYTES 4096
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+void rf_model_fingerprint(const rf_st_model *model, char out[17]) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < model->ntensors; i++) { /* sorted by name */
+        const rf_st_tensor *t = &model->tensors[i];
+        h = fnv1a(h, t->name, strlen(t->name) + 1);
+        h = fnv1a(h, &t->dtype, sizeof t->dtype);
+        h = fnv1a(h, t->shape, (size_t)t->ndim * sizeof t->shape[0]);
+        size_t n = t->nbytes < SAMPLE_BYTES ? t->nbytes : SAMPLE_BYTES;
+        const unsigned char *d = t->data;
+        h = fnv1a(h, d, n);
+        h = fnv1a(h, d + (t->nbytes - n) / 2, n);
+        h = fnv1a(h, d + t->nbytes - n, n);
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static int write_manifest(const char *path, const char *model_path, const char *fingerprint,
+                          const char *config_json) {
+    char abs[PATH_MAX];
+    json_error_t err;
+    json_t *config = json_loads(config_json, 0, &err);
+    rf_check(config, "run config is not JSON: %s", err.text);
+    json_t *m = json_pack("{s:s, s:s, s:o}", "model", realpath(model_path, abs) ? abs : model_path,
+                          "model_fingerprint", fingerprint, "config", config);
+    char *text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(m);
+    rf_check(text, "cannot serialize the manifest");
+    const void *parts[2] = {text, "\n"};
+    const size_t sizes[2] = {strlen(text), 1};
+    int rc = rf_atomic_write(path, 2, parts, sizes);
+    free(text);
+    return rc;
+}
+
+/* "nbits_per_codebook 8 there, 4 here; ..." for the keys whose values differ. */
+static void config_diff(json_t *theirs, json_t *ours, char *buf, size_t len) {
+    const char *key;
+    json_t *value;
+    size_t used = 0;
+    buf[0] = '\0';
+    json_object_foreach(ours, key, value) {
+        json_t *other = json_object_get(theirs, key);
+        if (other && json_equal(other, value)) continue;
+        char *a = other ? json_dumps(other, JSON_ENCODE_ANY) : NULL, *b = json_dumps(value, JSON_ENCODE_ANY);
+        int n = snprintf(buf + used, len - used, "%s%s %s there, %s here", used ? "; " : "", key,
+                         a ? a : "absent", b ? b : "?");
+        if (n > 0 && (size_t)n < len - used) used += (size_t)n;
+        free(a);
+        free(b);
+    }
+}
+
+int rf_manifest_check_or_write(const char *out_dir, const char *model_path,
+                               const char *fingerprint, const char *config_json) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifest.json", out_dir);
+    if (access(path, F_OK) != 0)
+        return write_manifest(path, model_path, fingerprint, config_json);
+    json_error_t err;
+    json_t *m = json_load_file(path, 0, &err), *ours = json_loads(config_json, 0, &err);
+    rf_check(ours, "run config is not JSON: %s", err.text);
+    const char *fp = NULL, *model = "?";
+    json_t *config = NULL;
+    int rc = RF_OK;
+    if (!m || json_unpack(m, "{s:s, s:s, s:o}", "model", &model, "model_fingerprint", &fp,
+                          "config", &config) != 0)
+        rc = rf_fail("--out %s: %s is not a riverforge manifest; use another --out", out_dir, path);
+    else if (strcmp(fp, fingerprint) != 0)
+        rc = rf_fail("--out %s holds shards of another model (%s, fingerprint %s; this run: %s, "
+                     "fingerprint %s): use another --out, or remove %s/shards and %s",
+                     out_dir, model, fp, model_path, fingerprint, out_dir, path);
+    else if (!json_equal(config, ours)) {
+        char diff[1024];
+        config_diff(config, ours, diff, sizeof diff);
+        rc = rf_fail("--out %s holds shards of another configuration (%s): use another --out, "
+                     "or remove %s/shards and %s", out_dir, diff, out_dir, path);
+    }
+    json_decref(m);
+    json_decref(ours);
+    return rc;
+}
