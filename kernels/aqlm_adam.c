@@ -42,52 +42,52 @@ void aqlm_code_index_free(aqlm_code_index *ix) {
 }
 
 double aqlm_loss_grad(const float *W, const float *XTX, const rf_aqlm_matrix *q,
-                      const aqlm_code_index *ix, float *work, float *g_codebooks,
-                      float *g_scales) {
+                      const aqlm_code_index *ix, float *work, float *g_codebooks, float *g_scales) {
     const int og = q->og, ig = q->ig, d = og * ig, M = q->M, K = q->K;
     const int64_t out = q->out_features, in = q->in_features, Og = out / og, Ig = in / ig;
     float *dW = work, *E = work + out * in;
-    rf_aqlm_dequantize(q, dW);
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < out * in; j++) dW[j] -= W[j];
+    aqlm_dequantize_minus(q, W, dW);
     if (XTX)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)out, (int)in, (int)in, 1.0f,
-                    dW, (int)in, XTX, (int)in, 0.0f, E, (int)in);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)out, (int)in, (int)in, 1.0f, dW,
+                    (int)in, XTX, (int)in, 0.0f, E, (int)in);
     else
         E = dW;
 
-    /* Per out-group: its share of the loss (float64) and the scale gradient. */
+    /* Per out-group: its share of the loss (float64) and the scale gradient; per codeword: its
+     * gradient. Both only read E, so one parallel region with no barrier between them. */
     double *part = rf_malloc((size_t)Og * sizeof *part);
     const float gmul = (float)(2.0 / (double)out); /* G = gmul * E */
-#pragma omp parallel for schedule(static)
-    for (int64_t o = 0; o < Og; o++) {
-        double l = 0, gs = 0;
-        for (int64_t j = o * og * in; j < (o + 1) * og * in; j++) {
-            l += (double)dW[j] * E[j];
-            gs += (double)E[j] * ((double)dW[j] + W[j]); /* Wq = dW + W */
+#pragma omp parallel
+    {
+#pragma omp for schedule(static) nowait
+        for (int64_t o = 0; o < Og; o++) {
+            double l = 0, gs = 0;
+            for (int64_t j = o * og * in; j < (o + 1) * og * in; j++) {
+                l += (double)dW[j] * E[j];
+                gs += (double)E[j] * ((double)dW[j] + W[j]); /* Wq = dW + W */
+            }
+            part[o] = l;
+            g_scales[o] = (float)(gmul * gs / q->scales[o]);
         }
-        part[o] = l;
-        g_scales[o] = (float)(gmul * gs / q->scales[o]);
+#pragma omp for schedule(dynamic, 16)
+        for (int64_t mk = 0; mk < (int64_t)M * K; mk++) {
+            int64_t m = mk / K, k = mk % K;
+            const int64_t *start = ix->start + m * (K + 1), *groups = ix->groups + m * Og * Ig;
+            float *g = g_codebooks + mk * d;
+            for (int e = 0; e < d; e++) g[e] = 0;
+            for (int64_t t = start[k]; t < start[k + 1]; t++) {
+                int64_t o = groups[t] / Ig, i = groups[t] % Ig;
+                float s = gmul * q->scales[o];
+                for (int a = 0; a < og; a++) {
+                    const float *e = E + (o * og + a) * in + i * ig;
+                    for (int b = 0; b < ig; b++) g[a * ig + b] += s * e[b];
+                }
+            }
+        }
     }
     double loss = 0;
     for (int64_t o = 0; o < Og; o++) loss += part[o];
     free(part);
-
-#pragma omp parallel for schedule(dynamic, 16)
-    for (int64_t mk = 0; mk < (int64_t)M * K; mk++) {
-        int64_t m = mk / K, k = mk % K;
-        const int64_t *start = ix->start + m * (K + 1), *groups = ix->groups + m * Og * Ig;
-        float *g = g_codebooks + mk * d;
-        for (int e = 0; e < d; e++) g[e] = 0;
-        for (int64_t t = start[k]; t < start[k + 1]; t++) {
-            int64_t o = groups[t] / Ig, i = groups[t] % Ig;
-            float s = gmul * q->scales[o];
-            for (int a = 0; a < og; a++) {
-                const float *e = E + (o * og + a) * in + i * ig;
-                for (int b = 0; b < ig; b++) g[a * ig + b] += s * e[b];
-            }
-        }
-    }
     return loss / (double)out;
 }
 

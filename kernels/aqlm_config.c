@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "common/rf_error.h"
-#include "kernels/aqlm.h"
+#include "kernels/aqlm_internal.h"
 
 rf_aqlm_config rf_aqlm_config_default(void) {
     return (rf_aqlm_config){
@@ -31,12 +31,16 @@ int rf_aqlm_check_config(const rf_aqlm_config *c, int64_t out, int64_t in) {
     if (c->out_group_size < 1 || out % c->out_group_size != 0)
         return rf_fail("--out_group_size %d does not divide out_features %lld", c->out_group_size,
                        (long long)out);
+    if ((int64_t)c->in_group_size * c->out_group_size > AQLM_MAX_D)
+        return rf_fail("--in_group_size %d x --out_group_size %d: groups of more than %d weights "
+                       "are not supported",
+                       c->in_group_size, c->out_group_size, AQLM_MAX_D);
     if (c->nbits_per_codebook < 1 || c->nbits_per_codebook > 16)
-        return rf_fail("--nbits_per_codebook %d: must be between 1 and 16",
-                       c->nbits_per_codebook);
+        return rf_fail("--nbits_per_codebook %d: must be between 1 and 16", c->nbits_per_codebook);
     if (c->num_codebooks < 1)
         return rf_fail("--num_codebooks %d: must be at least 1", c->num_codebooks);
-    if (c->beam_size < 1) return rf_fail("--beam_size %d: must be at least 1", c->beam_size);
+    if (c->beam_size < 1 || c->beam_size > AQLM_MAX_BEAM)
+        return rf_fail("--beam_size %d: must be between 1 and %d", c->beam_size, AQLM_MAX_BEAM);
     if (c->max_epochs < 0) return rf_fail("--max_epochs %d: must be >= 0", c->max_epochs);
     if (c->steps_per_epoch < 0)
         return rf_fail("--steps_per_epoch %d: must be >= 0", c->steps_per_epoch);

@@ -2,6 +2,7 @@
  *
  *   W_hat[o*og+a, i*ig+b] = scales[o] * sum_m codebooks[m, codes[o,i,m], a, b]     W_hat [out, in]
  *   rel_act_err = tr(dW XTX dW^T) / tr(W XTX W^T),  rel_w_err = |dW|_F / |W|_F,  dW = W_hat - W
+ * aqlm_dequantize_minus fuses the first with "- W", where the loss and the beam search start.
  * The traces are float64 products (cblas_dgemm) over column panels of XTX, so only a panel of XTX
  * is ever converted to double.
  */
@@ -13,7 +14,7 @@
 #include "common/rf_error.h"
 #include "kernels/aqlm_internal.h"
 
-void rf_aqlm_dequantize(const rf_aqlm_matrix *q, float *W_hat) {
+void aqlm_dequantize_minus(const rf_aqlm_matrix *q, const float *W, float *out) {
     const int og = q->og, ig = q->ig, d = og * ig, M = q->M, K = q->K;
     const int64_t in = q->in_features, Og = q->out_features / og, Ig = in / ig;
 #pragma omp parallel for schedule(static)
@@ -22,22 +23,28 @@ void rf_aqlm_dequantize(const rf_aqlm_matrix *q, float *W_hat) {
         for (int64_t i = 0; i < Ig; i++) {
             const uint16_t *code = q->codes + (o * Ig + i) * M;
             for (int a = 0; a < og; a++) {
-                float *w = W_hat + (o * og + a) * in + i * ig;
+                float *w = out + (o * og + a) * in + i * ig;
                 for (int b = 0; b < ig; b++) w[b] = 0;
                 for (int m = 0; m < M; m++) {
                     const float *c = q->codebooks + ((int64_t)m * K + code[m]) * d + a * ig;
                     for (int b = 0; b < ig; b++) w[b] += c[b];
                 }
                 for (int b = 0; b < ig; b++) w[b] *= s;
+                if (W)
+                    for (int b = 0; b < ig; b++) w[b] -= W[(o * og + a) * in + i * ig + b];
             }
         }
     }
 }
 
+void rf_aqlm_dequantize(const rf_aqlm_matrix *q, float *W_hat) {
+    aqlm_dequantize_minus(q, NULL, W_hat);
+}
+
 enum { PANEL = 128 }; /* XTX columns per float64 panel */
 
-void rf_aqlm_errors(const float *W, const float *XTX, const rf_aqlm_matrix *q,
-                    double *rel_act_err, double *rel_w_err) {
+void rf_aqlm_errors(const float *W, const float *XTX, const rf_aqlm_matrix *q, double *rel_act_err,
+                    double *rel_w_err) {
     const int64_t out = q->out_features, in = q->in_features;
     /* A = [dW; W] in float64, [2*out, in]: one product gives both traces. */
     double *A = rf_malloc((size_t)(2 * out * in) * sizeof *A);
@@ -45,7 +52,7 @@ void rf_aqlm_errors(const float *W, const float *XTX, const rf_aqlm_matrix *q,
     rf_aqlm_dequantize(q, Wq);
 #pragma omp parallel for schedule(static)
     for (int64_t j = 0; j < out * in; j++) {
-        A[j] = (double)Wq[j] - (double)W[j];
+        A[j] = (double)Wq[j] - (double)W[j]; /* exact: the float Wq users get, minus W */
         A[out * in + j] = W[j];
     }
     free(Wq);
@@ -61,8 +68,8 @@ void rf_aqlm_errors(const float *W, const float *XTX, const rf_aqlm_matrix *q,
             int64_t pw = in - j0 < PANEL ? in - j0 : PANEL;
             for (int64_t r = 0; r < in; r++)
                 for (int64_t j = 0; j < pw; j++) panel[r * pw + j] = XTX[r * in + j0 + j];
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(2 * out), (int)pw,
-                        (int)in, 1.0, A, (int)in, panel, (int)pw, 0.0, E, (int)pw);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(2 * out), (int)pw, (int)in,
+                        1.0, A, (int)in, panel, (int)pw, 0.0, E, (int)pw);
 #pragma omp parallel for schedule(static)
             for (int64_t r = 0; r < 2 * out; r++)
                 for (int64_t j = 0; j < pw; j++) row[r] += A[r * in + j0 + j] * E[r * pw + j];
@@ -73,7 +80,8 @@ void rf_aqlm_errors(const float *W, const float *XTX, const rf_aqlm_matrix *q,
     double num = 0, den = 0, dw2 = 0, w2 = 0;
     for (int64_t r = 0; r < out; r++) num += row[r], den += row[out + r];
     if (XTX) {
-        for (int64_t j = 0; j < out * in; j++) dw2 += A[j] * A[j], w2 += A[out * in + j] * A[out * in + j];
+        for (int64_t j = 0; j < out * in; j++)
+            dw2 += A[j] * A[j], w2 += A[out * in + j] * A[out * in + j];
     } else {
         dw2 = num, w2 = den;
     }

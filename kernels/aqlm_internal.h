@@ -15,14 +15,19 @@
 #include "common/rf_rng.h"
 #include "kernels/aqlm.h"
 
+/* Limits of the fixed-size scratch in the hot loops (rf_aqlm_check_config enforces them). */
+#define AQLM_MAX_D 256   /* og * ig */
+#define AQLM_MAX_BEAM 32 /* beam_size */
+
 /* ---- nearest codewords: k-means assignment and beam-search scoring are the same product ----
  *
  * For n vectors x [n, d] and K codewords C [K, d] with precomputed norms N [K] and per-vector
  * weights a [n] (NULL: all 1):   score(i, k) = a[i] * N[k] - 2 <C[k], x[i]>.
  * k-means: a = 1, N[k] = |C[k]|^2 (score = |x - C[k]|^2 - |x|^2). Beam search: x = s * (the
  * XTX-weighted residual), a = s^2, N[k] = C[k]^T XTX[g,g] C[k] (aqlm_beam.c derives it).
- * Writes the `top` lowest scores of each vector in ascending order (ties: lower k first) to
- * val[i*top + j] and their codeword indices to idx[i*top + j]. Serial: callers parallelize. */
+ * Writes the `top` (<= AQLM_MAX_BEAM) lowest scores of each vector in ascending order (ties: lower
+ * k first) to val[i*top + j] and their codeword indices to idx[i*top + j]; d <= AQLM_MAX_D.
+ * Serial: callers parallelize. */
 void aqlm_topk_scores(const float *x, const float *a, int64_t n, int d, const float *C,
                       const float *N, int K, int top, int32_t *idx, float *val);
 void aqlm_topk_scores_ref(const float *x, const float *a, int64_t n, int d, const float *C,
@@ -49,6 +54,10 @@ int aqlm_kmeans_fit(const float *x, int64_t n, int d, int K, int max_iter, rf_rn
 /* Residual k-means init of q->codes and q->codebooks from Wn = W / scale [out, in]. */
 void aqlm_init_codes(const float *Wn, const rf_aqlm_config *cfg, rf_rng *rng, rf_aqlm_matrix *q);
 
+/* out = Wq - W [out, in] (W NULL: out = Wq), the dequantization fused with the difference that
+ * the loss and the beam search start from (aqlm_dequant.c). */
+void aqlm_dequantize_minus(const rf_aqlm_matrix *q, const float *W, float *out);
+
 /* ---- the objective and its gradient (aqlm_adam.c) ---- */
 
 /* For every codebook m, the groups (o*Ig + i) that use codeword k, sorted:
@@ -64,8 +73,7 @@ void aqlm_code_index_free(aqlm_code_index *ix);
 /* L = tr(dW XTX dW^T) / out with dW = Wq - W (one sgemm, reduced in float64), and
  * dL/dcodebooks [M, K, og, ig] and dL/dscales [Og]. work: 2*out*in floats. */
 double aqlm_loss_grad(const float *W, const float *XTX, const rf_aqlm_matrix *q,
-                      const aqlm_code_index *ix, float *work, float *g_codebooks,
-                      float *g_scales);
+                      const aqlm_code_index *ix, float *work, float *g_codebooks, float *g_scales);
 /* Everything in float64, gradients returned as double. */
 double aqlm_loss_grad_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q,
                           double *g_codebooks, double *g_scales);
@@ -78,24 +86,25 @@ void aqlm_adam_update(float *p, const float *g, float *v, float *vmax, int64_t n
 
 /* One Gauss-Seidel pass: in-groups in the order g_order [Ig], and inside in-group g_order[j] the
  * codebooks in the order m_order[j*M .. j*M+M). Out-groups run in parallel, each keeping its
- * beam_size best code vectors; q->codes gets the best. */
+ * beam_size (1..32) best code vectors; q->codes gets the best. group_loss [Og] (may be NULL)
+ * gets the loss the search tracked for it: sum over its og rows of dW XTX dW^T. */
 void aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam_size,
-                    const int64_t *g_order, const int *m_order);
+                    const int64_t *g_order, const int *m_order, double *group_loss);
 void aqlm_beam_pass_ref(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam_size,
-                        const int64_t *g_order, const int *m_order);
+                        const int64_t *g_order, const int *m_order, double *group_loss);
 
 /* The reference's candidate losses for out-group o whose codes are codes_o [Ig, M] with loss
  * beam_loss (sum over its og rows of dW XTX dW^T): losses[k] = the loss with codes_o[g, m] = k. */
 void aqlm_beam_candidate_losses_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q,
-                                    int64_t o, const uint16_t *codes_o, double beam_loss,
-                                    int64_t g, int m, double *losses);
+                                    int64_t o, const uint16_t *codes_o, double beam_loss, int64_t g,
+                                    int m, double *losses);
 
 /* sum over the og rows of out-group o of dW XTX dW^T, dW = Wq(codes_o) - W, in float64. */
 double aqlm_group_loss_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q, int64_t o,
                            const uint16_t *codes_o);
 
-/* tr(dW XTX dW^T) and tr(W XTX W^T) for dW = Wq - W, scalar float64 (rf_aqlm_errors' twin). */
-void aqlm_errors_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q,
-                     double *rel_act_err, double *rel_w_err);
+/* rf_aqlm_errors' scalar float64 twin. */
+void aqlm_errors_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q, double *rel_act_err,
+                     double *rel_w_err);
 
 #endif

@@ -1,10 +1,11 @@
-/* aqlm_kmeans.c -- the reference's initialization: residual Lloyd k-means on the groups of W/scale.
+/* aqlm_kmeans.c -- the reference's initialization: residual Lloyd k-means on the groups of
+ * W/scale.
  *
- * Points are the Og*Ig groups of Wn [out, in], each og x ig block flattened to d = og*ig floats (the
- * codeword layout). For m = 0..M-1: fit K centroids (optionally on a random subset of
+ * Points are the Og*Ig groups of Wn [out, in], each og x ig block flattened to d = og*ig floats
+ * (the codeword layout). For m = 0..M-1: fit K centroids (optionally on a random subset of
  * init_max_points_per_centroid*K points), assign every point, subtract its centroid, go on with
  * the residual. Assignment is the aqlm_topk_scores product with N = |C|^2; the centroid update is
- * a serial float64 sum (O(n d), cheap next to the O(n K d) assignment, and order-fixed).
+ * a float64 sum in point order, parallel over coordinates (deterministic for any thread count).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -53,15 +54,16 @@ int aqlm_kmeans_fit(const float *x, int64_t n, int d, int K, int max_iter, rf_rn
         aqlm_kmeans_assign(x, n, d, C, K, assign);
         memset(sum, 0, (size_t)K * d * sizeof *sum);
         memset(count, 0, (size_t)K * sizeof *count);
-        for (int64_t i = 0; i < n; i++) {
-            double *s = sum + (int64_t)assign[i] * d;
-            for (int e = 0; e < d; e++) s[e] += x[i * d + e];
-            count[assign[i]]++;
+        for (int64_t i = 0; i < n; i++) count[assign[i]]++;
+#pragma omp parallel for schedule(static) /* one coordinate per task: sums in point order */
+        for (int e = 0; e < d; e++) {
+            double *se = sum + (int64_t)e * K; /* [d, K]: no cache line shared across tasks */
+            for (int64_t i = 0; i < n; i++) se[assign[i]] += x[i * d + e];
         }
         for (int k = 0; k < K; k++)
             for (int e = 0; e < d; e++)
-                next[(int64_t)k * d + e] = count[k] ? (float)(sum[(int64_t)k * d + e] / count[k])
-                                                    : C[(int64_t)k * d + e];
+                next[(int64_t)k * d + e] =
+                    count[k] ? (float)(sum[(int64_t)e * K + k] / count[k]) : C[(int64_t)k * d + e];
         /* The reference tests convergence on iterations 0, 10, 20, ... and then keeps the old
          * centroids; otherwise it takes the new ones. */
         int converged = it % 10 == 0 && allclose(next, C, (int64_t)K * d, 1e-6, 1e-8);

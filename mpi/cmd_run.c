@@ -9,7 +9,8 @@
  *   assemble   rank 0 writes summary.json/csv and assembles checkpoint.h5 from the shards
  *
  * SIGUSR1/SIGTERM (Slurm's --signal, preemption) on any rank stops the taking of tasks on all
- * ranks (work_queue_stop); the task in flight is finished and committed. Rank 0 then writes the
+ * ranks (work_queue_stop); a task in flight is dropped at its next phase boundary (an epoch),
+ * never half-written. Rank 0 then writes the
  * summary of what is done and the run exits with RF_EXIT_INTERRUPTED; a rerun resumes.
  */
 #include <errno.h>
@@ -232,9 +233,16 @@ static void show_progress(run_state *s, int force) {
     rf_progress_update(&s->progress, c.tasks_done, (double)c.mflop_done, c.weights_done, force);
 }
 
-static void on_kernel_progress(void *ctx, double fraction) { show_progress(ctx, 0); }
+/* Between a task's phases: rank 0 refreshes the progress line; every rank drops its task when a
+ * stop signal came (the shard is not written; the rerun computes it). */
+static int on_kernel_progress(void *ctx, double fraction) {
+    run_state *s = ctx;
+    if (s->rank == 0) show_progress(s, 0);
+    return stop_signal != 0;
+}
 
-static void run_task(run_state *s, const rf_task *t, task_result *result) {
+/* Returns RF_OK, or RF_AQLM_CANCELLED when a stop signal dropped the task. */
+static int run_task(run_state *s, const rf_task *t, task_result *result) {
     int64_t out = t->out_features, in = t->in_features;
     float *w = rf_malloc((size_t)(out * in) * sizeof *w);
     float *xtx = NULL;
@@ -248,9 +256,14 @@ static void run_task(run_state *s, const rf_task *t, task_result *result) {
     rf_log("task %s [%lld, %lld]: start (predicted %.1f GFLOP)", t->name, (long long)out,
            (long long)in, t->cost * 1e-9);
     rf_aqlm_matrix q;
-    rf_aqlm_alloc(&q, out, in, &s->a.cfg);
-    rf_aqlm_quantize(w, xtx, out, in, &s->a.cfg, t->seed, &q, &result->stats,
-                     s->rank == 0 ? on_kernel_progress : NULL, s);
+    int rc = rf_aqlm_quantize(w, xtx, out, in, &s->a.cfg, t->seed, &q, &result->stats,
+                              on_kernel_progress, s);
+    free(w);
+    free(xtx);
+    if (rc == RF_AQLM_CANCELLED) {
+        rf_log("task %s: dropped (signal %d)", t->name, (int)stop_signal);
+        return rc;
+    }
     char path[4096];
     rf_task_shard_path(s->a.out, t, path, sizeof path);
     rf_matrix_record rec = {.name = t->name, .q = &q, .stats = &result->stats, .device = "cpu"};
@@ -259,8 +272,7 @@ static void run_task(run_state *s, const rf_task *t, task_result *result) {
            result->stats.seconds, result->stats.rel_act_err, result->stats.rel_w_err,
            result->stats.epochs);
     rf_aqlm_free(&q);
-    free(w);
-    free(xtx);
+    return RF_OK;
 }
 
 /* Takes tasks until the counter passes the end; returns how many this rank computed. */
@@ -277,7 +289,7 @@ static int work(run_state *s, task_result *results) {
         if (s->done[i]) continue;
         const rf_task *t = &s->tasks.tasks[i];
         results[mine] = (task_result){.task = (int32_t)i, .rank = s->rank};
-        run_task(s, t, &results[mine]);
+        if (run_task(s, t, &results[mine]) == RF_AQLM_CANCELLED) continue; /* stops above */
         mine++;
         rf_work_queue_report(&s->queue, t->cost, t->out_features * t->in_features);
         if (s->rank == 0) show_progress(s, 0);

@@ -11,6 +11,7 @@ int rf_cmd_plan(int argc, char **argv);
 int rf_cmd_run(int argc, char **argv);
 int rf_cmd_inspect(int argc, char **argv);
 int rf_cmd_dequantize(int argc, char **argv);
+int rf_cmd_vqc(int argc, char **argv);
 
 /* The configuration of the embedded default run (no --model): 2x8 codebooks, groups of 8,
  * short training -- seconds on a laptop. Flags given on the command line still override it. */

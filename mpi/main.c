@@ -16,7 +16,8 @@ static void usage(FILE *f) {
             "  plan        the tasks of a run, their order and predicted work per rank\n"
             "  synth       write a synthetic Hugging Face-format Qwen3-style model with xtx.h5\n"
             "  inspect     one row per matrix of a checkpoint or shard\n"
-            "  dequantize  dense float32 safetensors from a checkpoint\n\n"
+            "  dequantize  dense float32 safetensors from a checkpoint\n"
+            "  vqc         simulate a variational quantum circuit on a state vector (vqc simulate)\n\n"
             "exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted (rerun to resume)\n",
             RF_VERSION);
 }
@@ -42,7 +43,7 @@ int main(int argc, char **argv) {
         const char *name;
         int (*fn)(int, char **);
     } commands[] = {{"synth", rf_cmd_synth}, {"plan", rf_cmd_plan}, {"inspect", rf_cmd_inspect},
-                    {"dequantize", rf_cmd_dequantize}};
+                    {"dequantize", rf_cmd_dequantize}, {"vqc", rf_cmd_vqc}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "riverforge: error: unknown command '%s' (riverforge --help lists them)\n", cmd);

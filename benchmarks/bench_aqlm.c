@@ -1,0 +1,234 @@
+/* bench_aqlm.c -- times AQLM on one matrix, part by part, against the machine's sgemm.
+ *
+ *   bench_aqlm [--epochs E] [--steps S] [--M M] [--nbits B] [--ig G] [--og O] [--beam K]
+ *              [--init_iter I] [--init_points P] [--seed N] [W.f32 OUT IN XTX.f32|XTX.f64]
+ *
+ * Without files: a synthetic Qwen3-4B k_proj, W [1024, 2560] ~ N(0, 0.02^2) with uneven row
+ * scales, and XTX = X^T X / n of n = 2560 calibration rows whose features share 16 factors
+ * (correlated) and include 8 loud outlier channels. Default 2x8 ig8, 2 epochs x 20 steps:
+ * enough to time each part; the full-run time is extrapolated from the parts and printed as such.
+ *
+ * Reports: k-means init, one Adam step (loss + gradient + update), a beam pass right after init
+ * (most codes move) and one on the trained result (few move), the whole rf_aqlm_quantize;
+ * GFLOP/s of the Adam step (out*in*in*2) and of the beam pass (the reference's work:
+ * out*in*K*M*2*beam scoring + out*in*in*2 XTX products), next to a large sgemm's GFLOP/s on the
+ * same threads (the floor: the time this FLOP count needs at sgemm speed).
+ */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/rf_error.h"
+#include "common/rf_log.h"
+#include "common/rf_rng.h"
+#include "kernels/aqlm.h"
+#include "kernels/aqlm_internal.h"
+
+static void *read_file(const char *path, size_t n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) rf_fatal("cannot open %s", path);
+    void *buf = rf_malloc(n);
+    size_t got = fread(buf, 1, n, f);
+    fclose(f);
+    if (got != n) rf_fatal("%s: expected %zu bytes, read %zu", path, n, got);
+    return buf;
+}
+
+static void synthetic(int64_t out, int64_t in, uint64_t seed, float **W, float **XTX) {
+    enum { FACTORS = 16, OUTLIERS = 8 };
+    rf_rng r;
+    rf_rng_init(&r, seed);
+    *W = rf_malloc((size_t)(out * in) * sizeof **W);
+    for (int64_t o = 0; o < out; o++) {
+        double row_scale = 0.02 * exp(0.3 * rf_rng_normal(&r));
+        for (int64_t j = 0; j < in; j++) (*W)[o * in + j] = (float)(row_scale * rf_rng_normal(&r));
+    }
+    const int64_t n = in;
+    float *L = rf_malloc((size_t)(in * FACTORS) * sizeof *L),
+          *X = rf_malloc((size_t)(n * in) * sizeof *X);
+    for (int64_t j = 0; j < in * FACTORS; j++) L[j] = (float)(0.5 * rf_rng_normal(&r));
+    for (int64_t t = 0; t < n; t++) {
+        float u[FACTORS];
+        for (int f = 0; f < FACTORS; f++) u[f] = (float)rf_rng_normal(&r);
+        for (int64_t j = 0; j < in; j++) {
+            float x = (float)rf_rng_normal(&r);
+            for (int f = 0; f < FACTORS; f++) x += L[j * FACTORS + f] * u[f];
+            X[t * in + j] = x;
+        }
+    }
+    for (int k = 0; k < OUTLIERS; k++) { /* loud channels, as in LLM activations */
+        int64_t j = (int64_t)rf_rng_below(&r, (uint64_t)in);
+        for (int64_t t = 0; t < n; t++) X[t * in + j] *= 20.0f;
+    }
+    *XTX = rf_malloc((size_t)(in * in) * sizeof **XTX);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)in, (int)n, 1.0f / n, X,
+                (int)in, X, (int)in, 0.0f, *XTX, (int)in);
+    free(X);
+    free(L);
+}
+
+/* GFLOP/s of a square sgemm of size n: the machine's dense peak on these threads. */
+static double sgemm_gflops(int n) {
+    float *a = rf_calloc((size_t)n * n, sizeof *a), *b = rf_calloc((size_t)n * n, sizeof *b);
+    float *c = rf_malloc((size_t)n * n * sizeof *c);
+    for (int64_t j = 0; j < (int64_t)n * n; j++) a[j] = b[j] = 1e-3f * (float)(j % 97);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        double t = rf_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+        best = fmax(best, 2.0 * n * n * n / (rf_now() - t) / 1e9);
+    }
+    free(c), free(b), free(a);
+    return best;
+}
+
+int main(int argc, char **argv) {
+    rf_aqlm_config cfg = rf_aqlm_config_default();
+    cfg.num_codebooks = 2;
+    cfg.nbits_per_codebook = 8;
+    cfg.max_epochs = 2;
+    cfg.steps_per_epoch = 20;
+    cfg.relative_mse_tolerance = 0;
+    int seed = 0;
+    const struct {
+        const char *name;
+        int *value;
+    } flags[] = {
+        {"epochs", &cfg.max_epochs},
+        {"steps", &cfg.steps_per_epoch},
+        {"M", &cfg.num_codebooks},
+        {"nbits", &cfg.nbits_per_codebook},
+        {"ig", &cfg.in_group_size},
+        {"og", &cfg.out_group_size},
+        {"beam", &cfg.beam_size},
+        {"init_iter", &cfg.init_max_iter},
+        {"init_points", &cfg.init_max_points_per_centroid},
+        {"seed", &seed},
+    };
+    int64_t out = 1024, in = 2560;
+    float *W = NULL, *XTX = NULL;
+    int a = 1;
+    for (; a + 1 < argc && strncmp(argv[a], "--", 2) == 0; a += 2) {
+        size_t f = 0;
+        while (f < sizeof flags / sizeof *flags && strcmp(argv[a] + 2, flags[f].name)) f++;
+        if (f == sizeof flags / sizeof *flags) rf_fatal("unknown flag %s", argv[a]);
+        *flags[f].value = atoi(argv[a + 1]);
+    }
+    const char *label = "synthetic Qwen3-4B k_proj";
+    if (argc - a == 4) {
+        out = atoll(argv[a + 1]);
+        in = atoll(argv[a + 2]);
+        W = read_file(argv[a], (size_t)(out * in) * sizeof *W);
+        const char *xp = argv[a + 3];
+        size_t n = (size_t)(in * in);
+        XTX = rf_malloc(n * sizeof *XTX);
+        if (strstr(xp, ".f64")) {
+            double *x = read_file(xp, n * sizeof *x);
+            for (size_t j = 0; j < n; j++) XTX[j] = (float)x[j];
+            free(x);
+        } else {
+            free(XTX);
+            XTX = read_file(xp, n * sizeof *XTX);
+        }
+        label = argv[a];
+    } else if (argc != a) {
+        fprintf(stderr, "usage: %s [--flag N ...] [W.f32 OUT IN XTX.f32|XTX.f64]\n", argv[0]);
+        return 2;
+    } else {
+        synthetic(out, in, 1, &W, &XTX);
+    }
+    if (rf_aqlm_check_config(&cfg, out, in) != RF_OK) {
+        fprintf(stderr, "bench_aqlm: %s\n", rf_last_error());
+        return 2;
+    }
+    const int M = cfg.num_codebooks, K = 1 << cfg.nbits_per_codebook;
+    const int64_t Og = out / cfg.out_group_size, Ig = in / cfg.in_group_size;
+    printf("bench_aqlm: %s [%lld, %lld], %dx%d ig%d og%d beam%d, %d threads\n", label,
+           (long long)out, (long long)in, M, cfg.nbits_per_codebook, cfg.in_group_size,
+           cfg.out_group_size, cfg.beam_size, omp_get_max_threads());
+    double peak = sgemm_gflops(2048);
+    const double xtx_flop = 2.0 * out * in * in;
+    const double score_flop = 2.0 * out * in * K * M * cfg.beam_size;
+
+    /* The parts, on a state built by the real init. */
+    rf_aqlm_matrix q;
+    rf_aqlm_alloc(&q, out, in, &cfg);
+    float *Wn = rf_malloc((size_t)(out * in) * sizeof *Wn);
+    for (int64_t o = 0; o < Og; o++) {
+        double ss = 0;
+        for (int64_t j = o * q.og * in; j < (o + 1) * q.og * in; j++) ss += (double)W[j] * W[j];
+        q.scales[o] = (float)(sqrt(ss) + 1e-9);
+        for (int64_t j = o * q.og * in; j < (o + 1) * q.og * in; j++) Wn[j] = W[j] / q.scales[o];
+    }
+    rf_rng rng;
+    rf_rng_init(&rng, (uint64_t)seed);
+    double t = rf_now();
+    aqlm_init_codes(Wn, &cfg, &rng, &q);
+    const double t_init = rf_now() - t;
+    free(Wn);
+
+    const int64_t ncb = (int64_t)M * K * q.og * q.ig;
+    float *gc = rf_malloc((size_t)ncb * sizeof *gc), *gs = rf_malloc((size_t)Og * sizeof *gs);
+    float *vc = rf_calloc((size_t)ncb, sizeof *vc), *mc = rf_calloc((size_t)ncb, sizeof *mc);
+    float *vs = rf_calloc((size_t)Og, sizeof *vs), *ms = rf_calloc((size_t)Og, sizeof *ms);
+    float *work = rf_malloc((size_t)(2 * out * in) * sizeof *work);
+    aqlm_code_index ix = {0};
+    aqlm_code_index_build(&q, &ix);
+    enum { STEPS = 10 };
+    t = rf_now();
+    for (int s = 1; s <= STEPS; s++) {
+        aqlm_loss_grad(W, XTX, &q, &ix, work, gc, gs);
+        aqlm_adam_update(q.codebooks, gc, vc, mc, ncb, cfg.lr, 0.95, 1e-8, s);
+        aqlm_adam_update(q.scales, gs, vs, ms, Og, cfg.lr, 0.95, 1e-8, s);
+    }
+    const double t_step = (rf_now() - t) / STEPS;
+
+    int64_t *g_order = rf_malloc((size_t)Ig * sizeof *g_order);
+    int *m_order = rf_malloc((size_t)(Ig * M) * sizeof *m_order);
+    for (int64_t g = 0; g < Ig; g++) g_order[g] = g;
+    rf_rng_shuffle(&rng, g_order, Ig);
+    for (int64_t j = 0; j < Ig * M; j++) m_order[j] = (int)(j % M);
+    t = rf_now();
+    aqlm_beam_pass(W, XTX, &q, cfg.beam_size, g_order, m_order, NULL);
+    const double t_beam = rf_now() - t;
+    aqlm_code_index_free(&ix);
+    free(work), free(ms), free(vs), free(mc), free(vc), free(gs), free(gc);
+    rf_aqlm_free(&q);
+
+    rf_aqlm_stats st;
+    rf_aqlm_quantize(W, XTX, out, in, &cfg, (uint64_t)seed, &q, &st, NULL, NULL);
+    t = rf_now();
+    aqlm_beam_pass(W, XTX, &q, cfg.beam_size, g_order, m_order, NULL);
+    const double t_beam_trained = rf_now() - t;
+    rf_aqlm_free(&q);
+    free(m_order), free(g_order);
+
+    peak = fmax(peak, sgemm_gflops(2048)); /* again: a busy moment must not lower the floor */
+    printf("sgemm 2048^3                 %8.1f GFLOP/s (the floor's speed)\n", peak);
+    printf("k-means init                 %8.3f s\n", t_init);
+    printf("Adam step                    %8.4f s  %6.1f GFLOP/s  floor %.4f s\n", t_step,
+           xtx_flop / t_step / 1e9, xtx_flop / peak / 1e9);
+    printf("beam pass after init         %8.3f s  %6.1f GFLOP/s  floor %.3f s "
+           "(%.1f GFLOP scoring + %.1f GFLOP XTX)\n",
+           t_beam, (score_flop + xtx_flop) / t_beam / 1e9, (score_flop + xtx_flop) / peak / 1e9,
+           score_flop / 1e9, xtx_flop / 1e9);
+    printf("beam pass on trained codes   %8.3f s  %6.1f GFLOP/s\n", t_beam_trained,
+           (score_flop + xtx_flop) / t_beam_trained / 1e9);
+    printf("rf_aqlm_quantize             %8.3f s  (%d epochs x %d steps, rel_act_err %.5f, "
+           "rel_w_err %.4f)\n",
+           st.seconds, st.epochs, st.adam_steps / (st.epochs ? st.epochs : 1), st.rel_act_err,
+           st.rel_w_err);
+    /* Whole runs from the parts: AQLM's default schedule (no early stop) and RiverONE's. */
+    const int sched[2][2] = {{100, 100}, {5, 50}};
+    for (int j = 0; j < 2; j++)
+        printf("extrapolated %3d x %3d       %8.1f s  (init + %d x (%d steps + 1 beam pass))\n",
+               sched[j][0], sched[j][1],
+               t_init + sched[j][0] * (sched[j][1] * t_step + t_beam_trained), sched[j][0],
+               sched[j][1]);
+    free(XTX), free(W);
+    return 0;
+}

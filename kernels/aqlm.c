@@ -1,1 +1,0 @@
-/* aqlm.c -- being written */

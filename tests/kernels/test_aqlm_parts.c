@@ -1,0 +1,270 @@
+/* test_aqlm_parts.c -- the small AQLM parts against their _ref twins and hand values: candidate
+ * scoring (top-k), k-means assignment and fitting, dequantization (the DESIGN formula), errors,
+ * bits per weight, Adam, and the configuration checks' messages. */
+#include <setjmp.h> /* cmocka.h needs these three first */
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+
+#include "aqlm_fixtures.h"
+#include "common/rf_half.h"
+
+/* The fast and the ref top lists agree: same scores (to float rounding), and the same indices
+ * except where two scores are that close. */
+static void check_topk(int64_t n, int d, int K, int top, int with_a) {
+    rf_rng r;
+    rf_rng_init(&r, 1000 + (uint64_t)(n * d + K + top));
+    float *x = fx_randn(&r, n * d, 1.0), *C = fx_randn(&r, (int64_t)K * d, 1.0);
+    float *a = with_a ? fx_randn(&r, n, 1.0) : NULL, *N = rf_malloc(sizeof(float) * K);
+    for (int64_t i = 0; with_a && i < n; i++) a[i] = 0.5f + a[i] * a[i];
+    aqlm_codeword_norms(C, K, 1, d, NULL, 0, N);
+    int32_t *i1 = rf_malloc(sizeof(int32_t) * n * top), *i2 = rf_malloc(sizeof(int32_t) * n * top);
+    float *v1 = rf_malloc(sizeof(float) * n * top), *v2 = rf_malloc(sizeof(float) * n * top);
+    aqlm_topk_scores(x, a, n, d, C, N, K, top, i1, v1);
+    aqlm_topk_scores_ref(x, a, n, d, C, N, K, top, i2, v2);
+    for (int64_t j = 0; j < n * top; j++) {
+        assert_true(fabsf(v1[j] - v2[j]) <= 1e-4f * (1 + fabsf(v2[j])));
+        if (i1[j] != i2[j]) assert_true(fabsf(v2[j] - v1[j]) <= 1e-4f * (1 + fabsf(v2[j])));
+        if (j % top) assert_true(v1[j - 1] <= v1[j]); /* ascending */
+    }
+    free(v2), free(v1), free(i2), free(i1), free(N), free(a), free(C), free(x);
+}
+
+static void test_topk_vs_ref(void **state) {
+    (void)state;
+    check_topk(37, 8, 1000, 1, 1); /* blocks of 32 vectors: one full, one of 5 */
+    check_topk(37, 8, 1024, 3, 1);
+    check_topk(5, 16, 256, 1, 0);
+    check_topk(70, 12, 64, 1, 1); /* d without an unrolled copy */
+    check_topk(6, 4, 8, 4, 1);
+    check_topk(3, 24, 2, 1, 1);
+}
+
+static void test_topk_ties_prefer_lower_index(void **state) {
+    (void)state;
+    enum { K = 4096, d = 8 };
+    rf_rng r;
+    rf_rng_init(&r, 7);
+    float *C = fx_randn(&r, K * d, 1.0), x[d], N[K];
+    const int copies[] = {3, 100, 515, 3000}; /* four copies of the nearest codeword */
+    for (int e = 0; e < d; e++) x[e] = 5.0f * (e + 1);
+    for (int j = 0; j < 4; j++) memcpy(C + copies[j] * d, x, sizeof x);
+    aqlm_codeword_norms(C, K, 1, d, NULL, 0, N);
+    int32_t idx[3];
+    float val[3];
+    aqlm_topk_scores(x, NULL, 1, d, C, N, K, 1, idx, val);
+    assert_int_equal(idx[0], 3);
+    aqlm_topk_scores(x, NULL, 1, d, C, N, K, 3, idx, val);
+    assert_int_equal(idx[0], 3);
+    assert_int_equal(idx[1], 100);
+    assert_int_equal(idx[2], 515);
+    free(C);
+}
+
+static void test_codeword_norms(void **state) {
+    (void)state;
+    /* og 2, ig 2: N = sum over both rows of c_a^T H c_a */
+    float C[] = {1, 2, 3, 4}, H[] = {2, 1, 9, 9, 1, 3, 9, 9}; /* H [2, 2] with row stride 4 */
+    float N;
+    aqlm_codeword_norms(C, 1, 2, 2, H, 4, &N);
+    /* row (1,2): 2 + 2*2 + 3*4 = 18 ; row (3,4): 18 + 24 + 48 = 90 */
+    assert_float_equal(N, 108.0f, 1e-5f);
+    aqlm_codeword_norms(C, 1, 2, 2, NULL, 0, &N);
+    assert_float_equal(N, 30.0f, 1e-6f);
+}
+
+static void test_kmeans_assign_vs_ref(void **state) {
+    (void)state;
+    enum { n = 1000, d = 8, K = 300 };
+    rf_rng r;
+    rf_rng_init(&r, 11);
+    float *x = fx_randn(&r, n * d, 1.0), *C = fx_randn(&r, K * d, 1.0);
+    int32_t a1[n], a2[n];
+    aqlm_kmeans_assign(x, n, d, C, K, a1);
+    aqlm_kmeans_assign_ref(x, n, d, C, K, a2);
+    int same = 0;
+    for (int i = 0; i < n; i++) {
+        same += a1[i] == a2[i];
+        double d1 = 0, d2 = 0;
+        for (int e = 0; e < d; e++) {
+            d1 += pow(x[i * d + e] - C[a1[i] * d + e], 2);
+            d2 += pow(x[i * d + e] - C[a2[i] * d + e], 2);
+        }
+        assert_true(d1 <= d2 + 1e-5 * (1 + d2)); /* a different pick must be a tie */
+    }
+    assert_true(same >= n - 2);
+    free(C), free(x);
+}
+
+/* Two separated blobs: Lloyd recovers them from any two distinct starting points, and ends at a
+ * fixed point (each centroid the mean of its points). */
+static void test_kmeans_separable(void **state) {
+    (void)state;
+    enum { n = 400, d = 4, K = 2 };
+    rf_rng r;
+    rf_rng_init(&r, 5);
+    float x[n * d], C[K * d];
+    for (int i = 0; i < n; i++)
+        for (int e = 0; e < d; e++)
+            x[i * d + e] =
+                (float)((i % 2 ? 20.0 : -20.0) + (e == 0 ? 5.0 : 0.0) + rf_rng_normal(&r));
+    for (uint64_t seed = 0; seed < 10; seed++) {
+        rf_rng_init(&r, seed);
+        int iters = aqlm_kmeans_fit(x, n, d, K, 100, &r, C);
+        assert_true(iters >= 2 && iters < 100); /* converged, not capped */
+        int32_t a[n];
+        aqlm_kmeans_assign(x, n, d, C, K, a);
+        for (int i = 2; i < n; i++) assert_int_equal(a[i], a[i % 2]);
+        assert_int_not_equal(a[0], a[1]);
+        for (int k = 0; k < K; k++)
+            for (int e = 0; e < d; e++) {
+                double s = 0;
+                for (int i = 0; i < n; i++) s += a[i] == k ? x[i * d + e] : 0;
+                assert_float_equal(C[k * d + e], s / (n / 2), 1e-4);
+            }
+    }
+}
+
+static void test_dequantize_formula(void **state) {
+    (void)state;
+    /* out 4, in 4, og 2, ig 2, M 2, K 2 (nbits 1): hand-checked entries. */
+    rf_aqlm_config c = fx_config(2, 1, 2, 2, 1);
+    rf_aqlm_matrix q;
+    rf_aqlm_alloc(&q, 4, 4, &c);
+    for (int j = 0; j < 2 * 2 * 4; j++) q.codebooks[j] = (float)(j + 1); /* [m, k, a, b] */
+    uint16_t codes[] = {0, 1, 1, 0, 1, 1, 0, 0};                         /* [o, i, m] */
+    memcpy(q.codes, codes, sizeof codes);
+    q.scales[0] = 2, q.scales[1] = -1;
+    float Wf[16], Wr[16];
+    rf_aqlm_dequantize(&q, Wf);
+    rf_aqlm_dequantize_ref(&q, Wr);
+    /* W[0,0] = 2*(cb[0,0,0,0] + cb[1,1,0,0]) = 2*(1 + 13)
+     * W[1,3] = 2*(cb[0,1,1,1] + cb[1,0,1,1]) = 2*(8 + 12) */
+    assert_float_equal(Wf[0], 28, 0);
+    assert_float_equal(Wf[1 * 4 + 3], 2 * (8 + 12), 0);
+    /* W[3,2]: o 1, i 1, codes (0, 0), a 1, b 0: -(cb[0,0,1,0] + cb[1,0,1,0]) = -(3 + 11) */
+    assert_float_equal(Wf[3 * 4 + 2], -14, 0);
+    assert_memory_equal(Wf, Wr, sizeof Wf);
+    rf_aqlm_free(&q);
+
+    rf_rng r; /* bigger random shapes: bit-identical to the ref */
+    rf_rng_init(&r, 3);
+    c = fx_config(3, 5, 2, 4, 1);
+    fx_random_q(&r, &q, 24, 40, &c);
+    float *a = rf_malloc(24 * 40 * sizeof *a), *b = rf_malloc(24 * 40 * sizeof *b);
+    rf_aqlm_dequantize(&q, a);
+    rf_aqlm_dequantize_ref(&q, b);
+    assert_memory_equal(a, b, 24 * 40 * sizeof *a);
+    free(b), free(a);
+    rf_aqlm_free(&q);
+}
+
+static void test_errors_vs_ref(void **state) {
+    (void)state;
+    enum { out = 12, in = 300 }; /* in crosses a 128-column panel boundary */
+    rf_rng r;
+    rf_rng_init(&r, 9);
+    rf_aqlm_config c = fx_config(2, 4, 2, 4, 1);
+    rf_aqlm_matrix q;
+    fx_random_q(&r, &q, out, in, &c);
+    float *W = fx_randn(&r, out * in, 0.5), *X = fx_xtx(&r, in);
+    double a1, w1, a2, w2;
+    for (int with_xtx = 0; with_xtx < 2; with_xtx++) {
+        rf_aqlm_errors(W, with_xtx ? X : NULL, &q, &a1, &w1);
+        aqlm_errors_ref(W, with_xtx ? X : NULL, &q, &a2, &w2);
+        assert_true(fabs(a1 - a2) <= 1e-10 * a2);
+        assert_true(fabs(w1 - w2) <= 1e-10 * w2);
+        if (!with_xtx) assert_true(fabs(a1 - w1 * w1) <= 1e-12);
+    }
+    rf_aqlm_dequantize(&q, W); /* W = Wq exactly: zero error */
+    rf_aqlm_errors(W, X, &q, &a1, &w1);
+    assert_true(a1 == 0 && w1 == 0);
+    free(X), free(W);
+    rf_aqlm_free(&q);
+}
+
+static void test_bits_per_weight(void **state) {
+    (void)state;
+    rf_aqlm_config c = fx_config(2, 8, 1, 8, 1);
+    assert_float_equal(rf_aqlm_bits_per_weight(256, 512, &c), 2 + 0.5 + 0.03125, 1e-12);
+    c = fx_config(1, 16, 1, 8, 1); /* 2 + 65536*8*16/4096^2 + 16*4096/4096^2 */
+    assert_float_equal(rf_aqlm_bits_per_weight(4096, 4096, &c), 2.50390625, 1e-12);
+    c = fx_config(1, 8, 2, 4, 1); /* 1 + 256*8*16/(1024*2560) + 16*512/(1024*2560) */
+    assert_float_equal(rf_aqlm_bits_per_weight(1024, 2560, &c), 1.015625, 1e-12);
+}
+
+static void test_adam_update(void **state) {
+    (void)state;
+    float p[3] = {1, -2, 0.5f}, g[3] = {0.3f, -4, 0}, v[3] = {0}, vmax[3] = {0};
+    aqlm_adam_update(p, g, v, vmax, 3, 1e-3, 0.95, 1e-8, 1);
+    /* step 1: v = 0.05 g^2, denom = |g| + eps, so p moves by lr * sign(g) */
+    assert_float_equal(p[0], 1 - 1e-3, 5e-7);
+    assert_float_equal(p[1], -2 + 1e-3, 5e-7);
+    assert_float_equal(p[2], 0.5f, 0);
+    float g2[3] = {0.1f, -1, 1};
+    aqlm_adam_update(p, g2, v, vmax, 3, 1e-3, 0.95, 1e-8, 2);
+    for (int j = 0; j < 3; j++) { /* amsgrad: vmax keeps the larger second moment */
+        double v1 = 0.05 * g[j] * g[j], v2 = 0.95 * v1 + 0.05 * g2[j] * g2[j];
+        assert_float_equal(vmax[j], fmax(v1, v2), 1e-7);
+    }
+    double denom = sqrt(0.95 * 0.05 * 0.09 + 0.05 * 0.01) / sqrt(1 - 0.95 * 0.95) + 1e-8;
+    assert_float_equal(p[0], 1 - 1e-3 - 1e-3 * 0.1 / denom, 5e-7);
+}
+
+static void expect_config_error(rf_aqlm_config c, int64_t out, int64_t in, const char *msg) {
+    assert_int_equal(rf_aqlm_check_config(&c, out, in), RF_ERR);
+    if (!strstr(rf_last_error(), msg)) fprintf(stderr, "got: %s\n", rf_last_error());
+    assert_non_null(strstr(rf_last_error(), msg));
+}
+
+static void test_check_config(void **state) {
+    (void)state;
+    rf_aqlm_config d = rf_aqlm_config_default(), c;
+    assert_int_equal(rf_aqlm_check_config(&d, 4096, 4096), RF_OK);
+    c = d, c.in_group_size = 7;
+    expect_config_error(c, 256, 512, "--in_group_size 7 does not divide in_features 512");
+    c = d, c.out_group_size = 3;
+    expect_config_error(c, 256, 512, "--out_group_size 3 does not divide out_features 256");
+    c = d;
+    expect_config_error(c, 256, 512, "--nbits_per_codebook 16: 65536 centroids need at least");
+    assert_non_null(strstr(rf_last_error(), "has 16384"));
+    c = d, c.nbits_per_codebook = 17;
+    expect_config_error(c, 4096, 4096, "--nbits_per_codebook 17");
+    c = d, c.nbits_per_codebook = 0;
+    expect_config_error(c, 4096, 4096, "--nbits_per_codebook 0");
+    c = d, c.num_codebooks = 0;
+    expect_config_error(c, 4096, 4096, "--num_codebooks 0");
+    c = d, c.beam_size = 0;
+    expect_config_error(c, 4096, 4096, "--beam_size 0");
+    c = d, c.max_epochs = -1;
+    expect_config_error(c, 4096, 4096, "--max_epochs -1");
+    c = d, c.steps_per_epoch = -1;
+    expect_config_error(c, 4096, 4096, "--steps_per_epoch -1");
+    c = d, c.lr = 0;
+    expect_config_error(c, 4096, 4096, "--lr 0");
+    c = d, c.lr = NAN;
+    expect_config_error(c, 4096, 4096, "--lr nan");
+    c = d, c.init_max_iter = 0;
+    expect_config_error(c, 4096, 4096, "--init_max_iter 0");
+    c = d, c.relative_mse_tolerance = INFINITY;
+    expect_config_error(c, 4096, 4096, "--relative_mse_tolerance inf");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_topk_vs_ref),
+        cmocka_unit_test(test_topk_ties_prefer_lower_index),
+        cmocka_unit_test(test_codeword_norms),
+        cmocka_unit_test(test_kmeans_assign_vs_ref),
+        cmocka_unit_test(test_kmeans_separable),
+        cmocka_unit_test(test_dequantize_formula),
+        cmocka_unit_test(test_errors_vs_ref),
+        cmocka_unit_test(test_bits_per_weight),
+        cmocka_unit_test(test_adam_update),
+        cmocka_unit_test(test_check_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
