@@ -13,7 +13,9 @@
  * never half-written. Rank 0 then writes the
  * summary of what is done and the run exits with RF_EXIT_INTERRUPTED; a rerun resumes.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <omp.h>
 #include <cblas.h>
@@ -65,6 +67,8 @@ typedef struct {
     unsigned char *done;  /* [tasks.n] shards verified before this run started */
     rf_work_queue queue;
     rf_progress progress;
+    const rf_task *current;  /* the task this rank computes */
+    double inflight_mflop;   /* rank 0: the done part of its own task in flight */
 } run_state;
 
 static volatile sig_atomic_t stop_signal = 0;
@@ -127,8 +131,12 @@ static int parse_args(int argc, char **argv, run_args *a, int rank) {
     return rc;
 }
 
-/* Without OMP_NUM_THREADS, share the node's cores among the ranks on it. */
-static int choose_threads(void) {
+/* Without OMP_NUM_THREADS, share the node's cores among the ranks on it, within the CPUs this
+ * rank may run on. mpirun binds each rank to one core by default: more threads than that would
+ * only take turns, so say so. */
+static int choose_threads(int rank) {
+    cpu_set_t mask;
+    int allowed = sched_getaffinity(0, sizeof mask, &mask) == 0 ? CPU_COUNT(&mask) : 1;
     if (!getenv("OMP_NUM_THREADS")) {
         MPI_Comm node;
         int local = 1;
@@ -137,10 +145,14 @@ static int choose_threads(void) {
         rf_check_mpi(MPI_Comm_free(&node));
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         int threads = (int)(cores / local > 0 ? cores / local : 1);
-        omp_set_num_threads(threads);
+        omp_set_num_threads(threads < allowed ? threads : allowed);
     }
-    openblas_set_num_threads(omp_get_max_threads());
-    return omp_get_max_threads();
+    int threads = omp_get_max_threads();
+    if (threads > allowed && rank == 0)
+        rf_warn("%d threads per rank but each rank is bound to %d CPU(s): use mpirun --bind-to none "
+                "or --map-by slot:PE=%d (srun: --cpus-per-task=%d)", threads, allowed, threads, threads);
+    openblas_set_num_threads(threads);
+    return threads;
 }
 
 /* mkdir -p PATH, then checks that PATH is writable. */
@@ -230,14 +242,18 @@ static int find_done(run_state *s) {
 
 static void show_progress(run_state *s, int force) {
     rf_work_counts c = rf_work_queue_read(&s->queue);
-    rf_progress_update(&s->progress, c.tasks_done, (double)c.mflop_done, c.weights_done, force);
+    rf_progress_update(&s->progress, c.tasks_done, (double)c.mflop_done + s->inflight_mflop,
+                       c.weights_done, force);
 }
 
 /* Between a task's phases: rank 0 refreshes the progress line; every rank drops its task when a
  * stop signal came (the shard is not written; the rerun computes it). */
 static int on_kernel_progress(void *ctx, double fraction) {
     run_state *s = ctx;
-    if (s->rank == 0) show_progress(s, 0);
+    if (s->rank == 0) {
+        s->inflight_mflop = fraction * s->current->cost * 1e-6;
+        show_progress(s, 0);
+    }
     return stop_signal != 0;
 }
 
@@ -289,7 +305,10 @@ static int work(run_state *s, task_result *results) {
         if (s->done[i]) continue;
         const rf_task *t = &s->tasks.tasks[i];
         results[mine] = (task_result){.task = (int32_t)i, .rank = s->rank};
-        if (run_task(s, t, &results[mine]) == RF_AQLM_CANCELLED) continue; /* stops above */
+        s->current = t;
+        int rc = run_task(s, t, &results[mine]);
+        s->inflight_mflop = 0;
+        if (rc == RF_AQLM_CANCELLED) continue; /* the loop stops at its top */
         mine++;
         rf_work_queue_report(&s->queue, t->cost, t->out_features * t->in_features);
         if (s->rank == 0) show_progress(s, 0);
@@ -441,7 +460,7 @@ int rf_cmd_run(int argc, char **argv) {
     int rc = parse_args(argc, argv, &s.a, s.rank);
     if (rc == 1) return RF_EXIT_OK;
     if (rf_mpi_agree(rc) != RF_OK) return RF_EXIT_USAGE;
-    s.omp_threads = choose_threads();
+    s.omp_threads = choose_threads(s.rank);
     char model_dir[4096], xtx_path[4096];
     if (s.a.embedded && prepare_embedded_model(&s, model_dir, xtx_path, sizeof model_dir) != RF_OK)
         return RF_EXIT_USAGE;
