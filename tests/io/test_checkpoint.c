@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tmpdir_fixture.h"
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <hdf5.h>
@@ -32,28 +34,6 @@ static const char *CONFIG = "{\"method\":\"aqlm\",\"num_codebooks\":2,\"seed\":7
 
 /* ---- fixtures: a fresh temporary directory per test ---- */
 
-static int make_dir(void **state) {
-    char *dir = strdup("/tmp/rf_test_ckpt_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    *state = dir;
-    return 0;
-}
-
-static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
-    return remove(p);
-}
-
-static int remove_dir(void **state) {
-    nftw(*state, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-    free(*state);
-    return 0;
-}
-
-/* dir/name into buf. */
-static const char *in_dir(char *buf, void **state, const char *name) {
-    snprintf(buf, 4096, "%s/%s", (const char *)*state, name);
-    return buf;
-}
 
 static int exists(const char *path) {
     struct stat st;

@@ -1,9 +1,12 @@
 /* test_hf_config.c -- config.json: Qwen3 (flat), InternVL (llm_config + vision_config), a
  * text_config wrapper, and the errors: missing file, malformed JSON, a key of the wrong type. */
+#define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "tmpdir_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +16,6 @@
 #include "common/rf_error.h"
 #include "io/hf_config.h"
 
-static int make_dir(void **state) {
-    char *dir = strdup("/tmp/rf_test_cfg_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    *state = dir;
-    return 0;
-}
-
-static int remove_dir(void **state) {
-    char *dir = *state, p[4096];
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    unlink(p);
-    rmdir(dir);
-    free(dir);
-    return 0;
-}
 
 static void write_config(const char *dir, const char *text) {
     char p[4096];

@@ -1,12 +1,14 @@
 /* test_safetensors.c -- safetensors round trips (F32, F16, BF16, sharded with an index), zero-copy
  * views, and one test per kind of bad input, each checking that the error names the file and the
  * tensor. Bad files are hand-made: 8-byte length + header text + data bytes. */
+#define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
+#include "tmpdir_fixture.h"
+
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,30 +21,6 @@
 #include "common/rf_half.h"
 #include "io/safetensors.h"
 
-/* ---- fixtures: a fresh temporary directory per test ---- */
-
-static int make_dir(void **state) {
-    char *dir = strdup("/tmp/rf_test_st_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    *state = dir;
-    return 0;
-}
-
-static int remove_dir(void **state) {
-    char *dir = *state;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(dir);
-    free(dir);
-    return 0;
-}
 
 static const char *join(char *buf, const char *dir, const char *name) {
     snprintf(buf, 4096, "%s/%s", dir, name);

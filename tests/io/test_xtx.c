@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tmpdir_fixture.h"
+
 #include <ftw.h>
 #include <hdf5.h>
 #include <math.h>
@@ -25,27 +27,6 @@
 
 /* ---- fixtures: a fresh temporary directory per test ---- */
 
-static int make_dir(void **state) {
-    char *dir = strdup("/tmp/rf_test_xtx_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    *state = dir;
-    return 0;
-}
-
-static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
-    return remove(p);
-}
-
-static int remove_dir(void **state) {
-    nftw(*state, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-    free(*state);
-    return 0;
-}
-
-static const char *in_dir(char *buf, void **state, const char *name) {
-    snprintf(buf, 4096, "%s/%s", (const char *)*state, name);
-    return buf;
-}
 
 static void assert_error_mentions(const char *a, const char *b) {
     const char *e = rf_last_error();
