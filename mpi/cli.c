@@ -88,7 +88,8 @@ void rf_cli_help(FILE *f, const char *usage, const char *description, const rf_o
         char left[96];
         snprintf(left, sizeof left, "%s %s", opts[i].name, opts[i].metavar);
         char def[64] = "";
-        switch (opts[i].kind) {
+        int required = strstr(opts[i].help, "(required)") != NULL;
+        switch (required ? -1 : (int)opts[i].kind) {
         case RF_OPT_STRING:
             if (*(const char **)opts[i].dst) snprintf(def, sizeof def, "%s", *(const char **)opts[i].dst);
             break;

@@ -30,6 +30,8 @@ void rf_cli_aqlm_opts(rf_aqlm_config *cfg, rf_opt opts[RF_AQLM_NUM_OPTS]);
 int rf_cli_parse(int argc, char **argv, const char *command, const rf_opt *opts, int nopts);
 /* True when argv holds FLAG (as "--flag" or "--flag=..."), for defaults that depend on it. */
 int rf_cli_has(int argc, char **argv, const char *flag);
+/* Lists the flags with their current values as defaults, except flags whose help says
+ * "(required)". */
 void rf_cli_help(FILE *f, const char *usage, const char *description, const rf_opt *opts,
                  int nopts);
 

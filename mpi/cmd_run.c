@@ -93,7 +93,9 @@ rf_aqlm_config rf_embedded_default_config(void) {
 }
 
 static int parse_args(int argc, char **argv, run_args *a, int rank) {
-    a->embedded = !rf_cli_has(argc, argv, "--model");
+    /* --help lists AQLM's defaults, the ones a run with --model gets */
+    a->embedded = !rf_cli_has(argc, argv, "--model") && !rf_cli_has(argc, argv, "--help") &&
+                  !rf_cli_has(argc, argv, "-h");
     a->cfg = a->embedded ? rf_embedded_default_config() : rf_aqlm_config_default();
     a->out = "riverforge-out";
     a->device = "cpu";
