@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/rf_error.h"
 #include "common/rf_half.h"
@@ -43,6 +44,15 @@ int rf_synth_check(const rf_synth_spec *s) {
         return rf_fail("--heads %d is not a multiple of --kv-heads %d", s->heads, s->kv_heads);
     if (s->shards > s->layers)
         return rf_fail("--shards %d is more than --layers %d", s->shards, s->layers);
+    /* xtx.h5 is built in memory (the matrices, then the file image): refuse what cannot fit */
+    double q = (double)s->heads * s->head_dim;
+    double per_layer = 8.0 * (2.0 * s->hidden * s->hidden + q * q + (double)s->intermediate * s->intermediate);
+    double need = 2 * per_layer * s->layers, have = (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    if (need > 0.8 * have)
+        return rf_fail("xtx.h5 for %d layers needs about %.1f GB of memory (%.2f GB per layer), this "
+                       "machine has %.1f GB: use --layers %d or fewer",
+                       s->layers, need * 1e-9, 2 * per_layer * 1e-9, have * 1e-9,
+                       (int)(0.8 * have / (2 * per_layer)));
     return RF_OK;
 }
 

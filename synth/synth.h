@@ -3,7 +3,8 @@
  * DIR/config.json                       Qwen3ForCausalLM config (model_type "qwen3")
  * DIR/model-0000i-of-0000n.safetensors  BF16 tensors named exactly as Hugging Face writes them
  * DIR/model.safetensors.index.json      (a single model.safetensors when shards == 1)
- * DIR/xtx.h5                            /xtx/NAME for every linear matrix (DESIGN.md section 3)
+ * DIR/xtx.h5                            /xtx/NAME for every linear matrix (DESIGN.md section 3);
+ *                                       built in memory: about 2 GB per Qwen3-4B layer
  *
  * Weights: W = diag(r) G / sqrt(in) + U V^T / sqrt(in) with per-row scales r ~ lognormal(0, 0.5),
  * G Gaussian and a rank-8 part, so rows differ in norm and the spectrum has a head, as in trained
