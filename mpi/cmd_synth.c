@@ -33,6 +33,9 @@ int rf_cmd_synth(int argc, char **argv) {
         {"--head-dim", RF_OPT_INT, &s.head_dim, "D", "head dimension"},
         {"--vocab", RF_OPT_INT, &s.vocab, "V", "vocabulary size (embedding rows)"},
         {"--shards", RF_OPT_INT, &s.shards, "N", "safetensors files (1: model.safetensors)"},
+        {"--vit-blocks", RF_OPT_INT, &s.vit_blocks, "B", "vision-tower blocks (SigLIP names; 0: none)"},
+        {"--vit-hidden", RF_OPT_INT, &s.vit_hidden, "V", "vision hidden size"},
+        {"--vit-mlp", RF_OPT_INT, &s.vit_mlp, "F", "vision MLP size"},
         {"--calib-tokens", RF_OPT_INT, &s.calib_tokens, "N", "synthetic calibration tokens behind each XTX"},
         {"--seed", RF_OPT_INT, &seed, "S", "generator seed"},
     };

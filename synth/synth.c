@@ -40,6 +40,8 @@ int rf_synth_check(const rf_synth_spec *s) {
     };
     for (size_t i = 0; i < sizeof positive / sizeof positive[0]; i++)
         if (positive[i].value <= 0) return rf_fail("%s must be positive", positive[i].flag);
+    if (s->vit_blocks < 0 || (s->vit_blocks > 0 && (s->vit_hidden <= 0 || s->vit_mlp <= 0)))
+        return rf_fail("--vit-blocks %d needs a positive --vit-hidden and --vit-mlp", s->vit_blocks);
     if (s->heads % s->kv_heads)
         return rf_fail("--heads %d is not a multiple of --kv-heads %d", s->heads, s->kv_heads);
     if (s->shards > s->layers)
@@ -149,6 +151,49 @@ static int make_layer(const rf_synth_spec *s, int layer, synth_tensor *list) {
 }
 
 #define LAYER_TENSORS 11
+#define VIT_BLOCK_TENSORS 16
+
+/* One vision block's tensors (SigLIP names), appended to list. */
+static int make_vit_block(const rf_synth_spec *s, int block, synth_tensor *list) {
+    const struct {
+        const char *module;
+        int rows_mlp, cols_mlp; /* 1: that dimension is vit_mlp, else vit_hidden */
+    } LINEAR[6] = {{"self_attn.q_proj", 0, 0}, {"self_attn.k_proj", 0, 0}, {"self_attn.v_proj", 0, 0},
+                   {"self_attn.out_proj", 0, 0}, {"mlp.fc1", 1, 0}, {"mlp.fc2", 0, 1}};
+    int n = 0;
+    for (int j = 0; j < 6; j++) {
+        int64_t out = LINEAR[j].rows_mlp ? s->vit_mlp : s->vit_hidden;
+        int64_t in = LINEAR[j].cols_mlp ? s->vit_mlp : s->vit_hidden;
+        char shared_name[160];
+        snprintf(shared_name, sizeof shared_name, "vision_model.encoder.layers.*.%s.weight", LINEAR[j].module);
+        snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.%s.weight", block, LINEAR[j].module);
+        synth_tensor shared = {0}, own = {0};
+        rf_rng rng;
+        rf_rng_init(&rng, rf_task_seed(s->seed, shared_name));
+        make_linear(&rng, out, in, &shared);
+        rf_rng_init(&rng, rf_task_seed(s->seed, list[n].name));
+        make_linear(&rng, out, in, &own);
+        list[n].ndim = 2;
+        list[n].shape[0] = out;
+        list[n].shape[1] = in;
+        list[n].bf16 = own.bf16; /* 0.8 shared + 0.6 own, rounded once more to bf16 */
+        for (int64_t i = 0; i < out * in; i++)
+            own.bf16[i] = rf_f32_to_bf16(0.8f * rf_bf16_to_f32(shared.bf16[i]) + 0.6f * rf_bf16_to_f32(own.bf16[i]));
+        free(shared.bf16);
+        n++;
+        snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.%s.bias", block, LINEAR[j].module);
+        rf_rng_init(&rng, rf_task_seed(s->seed, list[n].name));
+        make_vector_like(&rng, 1, out, 0, 0.0, 0.02, &list[n++]);
+    }
+    for (int j = 0; j < 4; j++, n++) {
+        snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.layer_norm%d.%s",
+                 block, 1 + j / 2, j % 2 ? "bias" : "weight");
+        rf_rng rng;
+        rf_rng_init(&rng, rf_task_seed(s->seed, list[n].name));
+        make_vector_like(&rng, 1, s->vit_hidden, 0, j % 2 ? 0.0 : 1.0, 0.05, &list[n]);
+    }
+    return n;
+}
 
 static int write_shard(const char *path, synth_tensor *t, int n) {
     rf_st_entry *e = rf_calloc((size_t)n, sizeof *e);
@@ -169,7 +214,7 @@ static int64_t tensor_bytes(const synth_tensor *t) {
 /* Writes the safetensors files (and the index when sharded): layers split evenly over shards,
  * the embedding in the first, the final norm in the last. */
 static int write_weights(const char *dir, const rf_synth_spec *s) {
-    int max_tensors = LAYER_TENSORS * s->layers + 2;
+    int max_tensors = LAYER_TENSORS * s->layers + VIT_BLOCK_TENSORS * s->vit_blocks + 2;
     char **tensor_names = rf_calloc((size_t)max_tensors, sizeof *tensor_names);
     char **file_names = rf_calloc((size_t)max_tensors, sizeof *file_names);
     int nnames = 0, rc = RF_OK;
@@ -177,8 +222,10 @@ static int write_weights(const char *dir, const rf_synth_spec *s) {
     for (int sh = 0; sh < s->shards && rc == RF_OK; sh++) {
         int first = (int)((int64_t)s->layers * sh / s->shards);
         int last = (int)((int64_t)s->layers * (sh + 1) / s->shards);
-        synth_tensor *t = rf_calloc((size_t)(LAYER_TENSORS * (last - first) + 2), sizeof *t);
+        int vit = sh == 0 ? s->vit_blocks : 0; /* the vision tower goes into the first file */
+        synth_tensor *t = rf_calloc((size_t)(LAYER_TENSORS * (last - first) + VIT_BLOCK_TENSORS * vit + 2), sizeof *t);
         int n = 0;
+        for (int b = 0; b < vit; b++) n += make_vit_block(s, b, t + n);
         if (sh == 0) {
             snprintf(t[n].name, sizeof t[n].name, "model.embed_tokens.weight");
             rf_rng rng;
@@ -315,6 +362,11 @@ static int write_config(const char *dir, const rf_synth_spec *s) {
     json_object_set_new(c, "tie_word_embeddings", json_true());
     json_object_set_new(c, "torch_dtype", json_string("bfloat16"));
     json_object_set_new(c, "riverforge_synth_seed", json_integer((json_int_t)s->seed));
+    if (s->vit_blocks > 0)
+        json_object_set_new(c, "vision_config",
+                            json_pack("{s:s, s:i, s:i, s:i}", "model_type", "siglip_vision_model",
+                                      "num_hidden_layers", s->vit_blocks, "hidden_size",
+                                      s->vit_hidden, "intermediate_size", s->vit_mlp));
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/config.json", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);

@@ -11,6 +11,13 @@
  * models. Calibration: N tokens of activations per matrix input with Student-t (nu = 4) tails,
  * correlated features (a shared low-rank factor), lognormal channel scales and a few massive
  * outlier channels (x50); XTX = X^T X / N. Inputs shared by q/k/v and by gate/up are hard links.
+ *
+ * With vit_blocks > 0, a SigLIP-style vision tower in the first file, named as Hugging Face names
+ * it: vision_model.encoder.layers.N.{self_attn.{q,k,v,out}_proj, mlp.fc1, mlp.fc2}.{weight,bias}
+ * and layer_norm{1,2}.{weight,bias}, with "vision_config" in config.json. Each vision matrix is
+ * 0.8 x a part shared by all blocks (seeded by its name without the block index) + 0.6 x a part
+ * of its own: neighbouring blocks are alike, as in trained ViTs, which is what block sharing
+ * (MiniViT, QGP) exploits.
  */
 #ifndef RF_SYNTH_H
 #define RF_SYNTH_H
@@ -19,6 +26,7 @@
 
 typedef struct {
     int layers, hidden, intermediate, heads, kv_heads, head_dim, vocab;
+    int vit_blocks, vit_hidden, vit_mlp; /* a vision tower when vit_blocks > 0 */
     int shards;           /* safetensors files; 1 writes model.safetensors */
     int calib_tokens;     /* N tokens behind each XTX */
     uint64_t seed;

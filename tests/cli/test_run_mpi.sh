@@ -51,6 +51,16 @@ check "dequantize writes dense safetensors with an index of 14 tensors" \
     test "$(grep -c '"model.layers' "$WORK/dense/model.safetensors.index.json")" -eq 14
 check "plan lists 14 tasks and 3 ranks" sh -c "'$RIVERFORGE' plan --model '$M' --ranks 3 --num_codebooks 2 --nbits_per_codebook 6 | grep -c '^rank' | grep -qx 3"
 
+# A model with a vision tower: SigLIP-named tensors in the files, vision_config in config.json;
+# the run quantizes the language model's 7 matrices only.
+"$RIVERFORGE" synth --out "$WORK/vlm" --layers 1 --hidden 64 --intermediate 128 --heads 2 --kv-heads 1 \
+    --head-dim 32 --vocab 32 --calib-tokens 256 --vit-blocks 3 --vit-hidden 48 --vit-mlp 96 >/dev/null
+check "synth --vit-blocks writes vision_config" grep -q '"model_type": "siglip_vision_model"' "$WORK/vlm/config.json"
+check "and the SigLIP tensors of block 2" grep -aq 'vision_model.encoder.layers.2.mlp.fc2.weight' "$WORK/vlm/model.safetensors"
+mpirun_rf 1 run --model "$WORK/vlm" --out "$WORK/vlm-out" --max_epochs 1 --steps_per_epoch 2 \
+    --num_codebooks 1 --nbits_per_codebook 4 >/dev/null
+check "a run on it quantizes the 7 language-model matrices" "$CHECK_CHECKPOINT" "$WORK/vlm-out/checkpoint.h5" "$WORK/vlm" 7
+
 # The embedded default, as the README's quick start runs it (shortened training).
 check "the embedded default model runs" mpirun_rf 2 run --out "$WORK/default" --max_epochs 1 --steps_per_epoch 2
 check "and its checkpoint verifies" "$CHECK_CHECKPOINT" "$WORK/default/checkpoint.h5" \
