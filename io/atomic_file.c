@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/rf_error.h"
@@ -87,4 +88,18 @@ int rf_atomic_write(const char *path, int nparts, const void *const *parts, cons
         return rf_fail("%s: cannot write: %s", tmp, strerror(e));
     }
     return rf_atomic_commit(tmp, path);
+}
+
+int rf_make_dirs(const char *path) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
+        if (slash) *slash = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return rf_fail("cannot create %s: %s", p, strerror(errno));
+        if (!slash) break;
+        *slash = '/';
+    }
+    if (access(path, W_OK) != 0) return rf_fail("cannot write to %s: %s", path, strerror(errno));
+    return RF_OK;
 }

@@ -18,4 +18,8 @@ int rf_atomic_commit(const char *tmp_path, const char *final_path);
  * the path and strerror when it cannot be created or written (a full disk); PATH.tmp is removed. */
 int rf_atomic_write(const char *path, int nparts, const void *const *parts, const size_t *sizes);
 
+/* mkdir -p PATH, then checks that PATH is a writable folder. RF_ERR naming the folder that
+ * could not be created, with strerror. */
+int rf_make_dirs(const char *path);
+
 #endif

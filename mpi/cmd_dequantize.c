@@ -1,13 +1,12 @@
 /* cmd_dequantize.c -- `riverforge dequantize --checkpoint FILE.h5 --out DIR`: dense float32
  * weights (NAME.weight, per the DESIGN.md formula) as safetensors files of at most ~2 GiB each
  * plus model.safetensors.index.json, for evaluation with ordinary tools. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/rf_error.h"
+#include "io/atomic_file.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "mpi/cli.h"
@@ -55,8 +54,7 @@ int rf_cmd_dequantize(int argc, char **argv) {
     char **names = NULL;
     int n = 0;
     if (rc == RF_OK) rc = rf_checkpoint_list(ckpt, &names, &n);
-    if (rc == RF_OK && mkdir(out, 0777) != 0 && errno != EEXIST)
-        rc = rf_fail("cannot create --out %s: %s", out, strerror(errno));
+    if (rc == RF_OK && rf_make_dirs(out) != RF_OK) rc = rf_fail_prefix("--out: ");
     pending_file p = {0};
     char **tensor_names = rf_calloc((size_t)n + 1, sizeof *tensor_names);
     char **file_names = rf_calloc((size_t)n + 1, sizeof *file_names);

@@ -14,7 +14,6 @@
  * summary of what is done and the run exits with RF_EXIT_INTERRUPTED; a rerun resumes.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
-#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <omp.h>
@@ -22,12 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/rf_error.h"
 #include "common/rf_log.h"
 #include "common/rf_version.h"
+#include "io/atomic_file.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "io/summary.h"
@@ -157,28 +156,13 @@ static int choose_threads(int rank) {
     return threads;
 }
 
-/* mkdir -p PATH, then checks that PATH is writable. */
-static int make_dir(const char *path) {
-    char p[4096];
-    snprintf(p, sizeof p, "%s", path);
-    for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
-        if (slash) *slash = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            return rf_fail("cannot create %s: %s", p, strerror(errno));
-        if (!slash) break;
-        *slash = '/';
-    }
-    if (access(path, W_OK) != 0) return rf_fail("cannot write to %s: %s", path, strerror(errno));
-    return RF_OK;
-}
-
 static int make_out_dirs(const char *out) {
     char path[4096];
-    if (make_dir(out) != RF_OK) return rf_fail_prefix("--out: ");
+    if (rf_make_dirs(out) != RF_OK) return rf_fail_prefix("--out: ");
     snprintf(path, sizeof path, "%s/shards", out);
-    if (make_dir(path) != RF_OK) return RF_ERR;
+    if (rf_make_dirs(path) != RF_OK) return RF_ERR;
     snprintf(path, sizeof path, "%s/logs", out);
-    return make_dir(path);
+    return rf_make_dirs(path);
 }
 
 /* The embedded default model lives in OUT/default-model; rank 0 writes it once. */
@@ -189,7 +173,7 @@ static int prepare_embedded_model(run_state *s, char *model_dir, char *xtx_path,
     if (s->rank == 0) {
         char config[4200];
         snprintf(config, sizeof config, "%s/config.json", model_dir);
-        rc = make_dir(s->a.out);
+        rc = rf_make_dirs(s->a.out);
         if (rc == RF_OK && access(config, F_OK) != 0) {
             rf_synth_spec spec = rf_synth_default();
             printf("riverforge: writing the embedded default model (synthetic Qwen3-shaped, %d layers, hidden %d) to %s\n",

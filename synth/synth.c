@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/rf_error.h"
@@ -378,8 +377,7 @@ static int write_config(const char *dir, const rf_synth_spec *s) {
 
 int rf_synth_write(const char *dir, const rf_synth_spec *s) {
     if (rf_synth_check(s) != RF_OK) return RF_ERR;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return rf_fail("cannot create --out %s: %s", dir, strerror(errno));
+    if (rf_make_dirs(dir) != RF_OK) return rf_fail_prefix("--out: ");
     if (write_weights(dir, s) != RF_OK || write_xtx(dir, s) != RF_OK) return RF_ERR;
     return write_config(dir, s); /* last: a directory with config.json is a complete model */
 }
