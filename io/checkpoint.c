@@ -300,12 +300,13 @@ static int check_root(hid_t file, const char *fname, const char *format, const c
     return rc == RF_OK ? RF_OK : fail_in(fname);
 }
 
-int rf_shard_verify(const char *path, const char *name, const char *config_json) {
+int rf_shard_verify(const char *path, const char *name, const char *config_json,
+                    rf_aqlm_stats *stats) {
     hid_t file;
     if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
     int rc = check_root(file, path, RF_SHARD_FORMAT, config_json);
     rf_aqlm_matrix q;
-    if (rc == RF_OK) rc = read_matrix(file, path, name, &q, NULL, NULL, 0);
+    if (rc == RF_OK) rc = read_matrix(file, path, name, &q, stats, NULL, 0);
     if (rc == RF_OK) rf_aqlm_free(&q);
     rf_h5_close(file);
     return rc;

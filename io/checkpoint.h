@@ -33,8 +33,9 @@ typedef struct {
 /* One task's shard: /matrices/NAME in a file of its own. */
 int rf_shard_write(const char *path, const char *config_json, const rf_matrix_record *rec);
 /* RF_ERR (with the reason) unless PATH is a complete shard of this config holding NAME whose
- * datasets all read back with valid checksums. */
-int rf_shard_verify(const char *path, const char *name, const char *config_json);
+ * datasets all read back with valid checksums. stats (may be NULL) receives the shard's stats. */
+int rf_shard_verify(const char *path, const char *name, const char *config_json,
+                    rf_aqlm_stats *stats);
 
 /* Copies /matrices/NAME of every shard into PATH, verifies every copied dataset, and writes the
  * root attributes (config, provenance). */

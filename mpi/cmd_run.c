@@ -215,10 +215,17 @@ static void open_rank_log(const run_state *s) {
            RF_VERSION, s->a.model, s->tasks.n, s->nranks, s->omp_threads, s->config_json);
 }
 
-/* Verified shards from an earlier run, combined over ranks. */
-static int find_done(run_state *s) {
+/* Verified shards from an earlier run, combined over ranks. The shards this rank verified go
+ * into results (rank -1: resumed), with the stats verification read, to be gathered like the
+ * computed ones. Returns how many shards are done in all; *nmine counts this rank's results. */
+static int find_done(run_state *s, task_result *results, int *nmine) {
     s->done = rf_calloc((size_t)s->tasks.n, 1);
-    rf_tasks_check_done(&s->tasks, s->a.out, s->config_json, s->rank, s->nranks, s->done);
+    rf_aqlm_stats *stats = rf_calloc((size_t)s->tasks.n, sizeof *stats);
+    rf_tasks_check_done(&s->tasks, s->a.out, s->config_json, s->rank, s->nranks, s->done, stats);
+    *nmine = 0;
+    for (int i = 0; i < s->tasks.n; i++)
+        if (s->done[i]) results[(*nmine)++] = (task_result){.task = i, .rank = -1, .stats = stats[i]};
+    free(stats);
     rf_check_mpi(MPI_Allreduce(MPI_IN_PLACE, s->done, s->tasks.n, MPI_UNSIGNED_CHAR, MPI_MAX,
                                MPI_COMM_WORLD));
     int n = 0;
@@ -277,9 +284,9 @@ static int run_task(run_state *s, const rf_task *t, task_result *result) {
     return RF_OK;
 }
 
-/* Takes tasks until the counter passes the end; returns how many this rank computed. */
-static int work(run_state *s, task_result *results) {
-    int mine = 0;
+/* Takes tasks until the counter passes the end, appending to results[mine..]; returns the new
+ * count. */
+static int work(run_state *s, task_result *results, int mine) {
     for (;;) {
         if (stop_signal) {
             rf_work_queue_stop(&s->queue);
@@ -325,8 +332,8 @@ static task_result *gather(run_state *s, task_result *mine, int nmine) {
     if (s->rank == 0) {
         int total = displs[s->nranks - 1] + counts[s->nranks - 1];
         all = rf_calloc((size_t)s->tasks.n, sizeof *all);
-        for (int i = 0; i < s->tasks.n; i++) /* -1: done by an earlier run; -2: not done */
-            all[i] = (task_result){.task = i, .rank = s->done[i] ? -1 : -2};
+        for (int i = 0; i < s->tasks.n; i++) /* -2: not done (-1: done by an earlier run) */
+            all[i] = (task_result){.task = i, .rank = -2};
         for (int k = 0; k < total / (int)sizeof(task_result); k++) all[flat[k].task] = flat[k];
     }
     free(counts);
@@ -335,19 +342,10 @@ static task_result *gather(run_state *s, task_result *mine, int nmine) {
     return all;
 }
 
-/* Stats of tasks resumed from an earlier run come from their shards' attributes. */
-static int load_resumed_stats(run_state *s, task_result *all) {
-    for (int i = 0; i < s->tasks.n; i++) {
-        if (all[i].rank != -1) continue;
-        char path[4096], device[16];
-        rf_aqlm_matrix q;
-        rf_task_shard_path(s->a.out, &s->tasks.tasks[i], path, sizeof path);
-        if (rf_checkpoint_read_matrix(path, s->tasks.tasks[i].name, &q, &all[i].stats, device,
-                                      sizeof device) != RF_OK)
-            return RF_ERR;
-        rf_aqlm_free(&q);
-    }
-    return RF_OK;
+/* "q_proj" of "model.layers.0.self_attn.q_proj". */
+static const char *projection_kind(const char *name) {
+    const char *dot = strrchr(name, '.');
+    return dot ? dot + 1 : name;
 }
 
 /* One line per projection kind (q_proj, ..., down_proj), in first-seen order, and a total. */
@@ -358,12 +356,11 @@ static void print_table(const rf_summary_row *rows, int n) {
     double weights = 0, bits = 0, seconds = 0, act = 0;
     for (int i = 0; i < n; i++) {
         if (seen[i]) continue;
-        const char *kind = strrchr(rows[i].name, '.') ? strrchr(rows[i].name, '.') + 1 : rows[i].name;
+        const char *kind = projection_kind(rows[i].name);
         int count = 0;
         double b = 0, ae = 0, we = 0, sec = 0;
         for (int j = i; j < n; j++) {
-            const char *k = strrchr(rows[j].name, '.') ? strrchr(rows[j].name, '.') + 1 : rows[j].name;
-            if (seen[j] || strcmp(k, kind) != 0 || rows[j].out_features != rows[i].out_features ||
+            if (seen[j] || strcmp(projection_kind(rows[j].name), kind) != 0 || rows[j].out_features != rows[i].out_features ||
                 rows[j].in_features != rows[i].in_features)
                 continue;
             seen[j] = 1;
@@ -392,7 +389,6 @@ static void print_table(const rf_summary_row *rows, int n) {
 /* Rank 0: summary of the tasks done; when all are, the checkpoint. Returns RF_OK, RF_ERR, or
  * RF_EXIT_INTERRUPTED when tasks remain. */
 static int finish(run_state *s, task_result *all, double seconds) {
-    if (load_resumed_stats(s, all) != RF_OK) return RF_ERR;
     rf_summary_row *rows = rf_calloc((size_t)s->tasks.n, sizeof *rows);
     const char **paths = rf_calloc((size_t)s->tasks.n, sizeof *paths);
     const char **names = rf_calloc((size_t)s->tasks.n, sizeof *names);
@@ -453,7 +449,9 @@ int rf_cmd_run(int argc, char **argv) {
     s.config_json = rf_run_config_json(&s.a.cfg, s.a.seed, s.a.xtx);
     if (prepare(&s) != RF_OK) return RF_EXIT_USAGE;
     open_rank_log(&s);
-    int resumed = find_done(&s);
+    task_result *mine = rf_calloc((size_t)s.tasks.n, sizeof *mine); /* resumed + computed <= n */
+    int nmine;
+    int resumed = find_done(&s, mine, &nmine);
 
     double total_mflop = 0;
     int64_t total_weights = 0;
@@ -473,13 +471,11 @@ int rf_cmd_run(int argc, char **argv) {
         rf_progress_start(&s.progress, s.tasks.n - resumed, total_mflop, total_weights, s.a.progress_interval);
     }
     rf_work_queue_open(&s.queue);
-    task_result *mine = rf_calloc((size_t)s.tasks.n, sizeof *mine);
-    int nmine = work(&s, mine);
-    rf_log("computed %d tasks", nmine);
+    int nresumed = nmine;
+    nmine = work(&s, mine, nmine);
+    rf_log("computed %d tasks", nmine - nresumed);
     rf_check_mpi(MPI_Barrier(MPI_COMM_WORLD));
-    if (s.rank == 0) {
-        show_progress(&s, 1);
-    }
+    if (s.rank == 0) show_progress(&s, 1);
     rf_work_queue_close(&s.queue);
     task_result *all = gather(&s, mine, nmine);
     if (s.rank == 0) rc = finish(&s, all, rf_now() - start);

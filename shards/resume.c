@@ -33,13 +33,13 @@ char *rf_run_config_json(const rf_aqlm_config *c, uint64_t seed, const char *xtx
 }
 
 int rf_tasks_check_done(const rf_task_list *list, const char *out_dir, const char *config_json,
-                        int rank, int nranks, unsigned char *done) {
+                        int rank, int nranks, unsigned char *done, rf_aqlm_stats *stats) {
     int found = 0;
     for (int i = rank; i < list->n; i += nranks) {
         char path[4096];
         rf_task_shard_path(out_dir, &list->tasks[i], path, sizeof path);
         if (access(path, F_OK) != 0) continue;
-        if (rf_shard_verify(path, list->tasks[i].name, config_json) == RF_OK) {
+        if (rf_shard_verify(path, list->tasks[i].name, config_json, &stats[i]) == RF_OK) {
             done[i] = 1;
             found++;
         } else {

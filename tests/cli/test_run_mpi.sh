@@ -29,6 +29,8 @@ check "14 shards committed, no temporary files left" \
 mpirun_rf 2 run "${FLAGS[@]}" --out "$WORK/np4" >"$WORK/rerun.log" 2>&1
 check "a rerun resumes from the 14 shards" grep -q "resuming: 14 of 14 shards" "$WORK/rerun.log"
 check "the resumed checkpoint equals the first" same_bytes "$WORK/np1/checkpoint.h5" "$WORK/np4/checkpoint.h5" 14
+check "the resumed summary keeps each shard's stats (rank -1)" \
+    test "$(awk -F, 'NR > 1 && $10 == -1 && $4 > 0' "$WORK/np4/summary.csv" | wc -l)" -eq 14
 
 # A damaged shard is recomputed with a warning naming it.
 S=$WORK/np4/shards/model.layers.1.mlp.down_proj.h5

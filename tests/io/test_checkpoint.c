@@ -236,7 +236,9 @@ static void roundtrip(void **state, int M, int nbits, int og, int ig, int64_t ou
     make_fixture(&f, "model.layers.0.mlp.down_proj", out, in, M, nbits, og, ig, (uint64_t)nbits);
     if (rf_shard_write(path, CONFIG, &f.rec) != RF_OK) fail_msg("%s", rf_last_error());
     assert_false(exists(tmp));
-    if (rf_shard_verify(path, f.rec.name, CONFIG) != RF_OK) fail_msg("%s", rf_last_error());
+    rf_aqlm_stats st;
+    if (rf_shard_verify(path, f.rec.name, CONFIG, &st) != RF_OK) fail_msg("%s", rf_last_error());
+    assert_memory_equal(&st, f.rec.stats, sizeof st); /* verification hands back the stats */
     assert_reads_back(path, &f);
 
     char *config = NULL;
@@ -334,7 +336,7 @@ static void test_assemble_three_shards(void **state) {
     H5Fclose(file);
 
     /* A checkpoint is not a shard. */
-    assert_int_equal(rf_shard_verify(path, names[0], CONFIG), RF_ERR);
+    assert_int_equal(rf_shard_verify(path, names[0], CONFIG, NULL), RF_ERR);
     assert_error_mentions(path, "riverforge.checkpoint");
     free(provenance);
     for (int i = 0; i < 3; i++) free_fixture(&f[i]);
@@ -384,7 +386,7 @@ static void write_one(void **state, char *path, fixture *f) {
 static void test_verify_missing_file(void **state) {
     char path[4096];
     in_dir(path, state, "nothing.h5");
-    assert_int_equal(rf_shard_verify(path, "x", CONFIG), RF_ERR);
+    assert_int_equal(rf_shard_verify(path, "x", CONFIG, NULL), RF_ERR);
     assert_error_mentions(path, "No such file");
 }
 
@@ -394,7 +396,7 @@ static void test_verify_not_hdf5(void **state) {
     FILE *fp = fopen(path, "w");
     fputs("this is not HDF5\n", fp);
     fclose(fp);
-    assert_int_equal(rf_shard_verify(path, "x", CONFIG), RF_ERR);
+    assert_int_equal(rf_shard_verify(path, "x", CONFIG, NULL), RF_ERR);
     assert_error_mentions(path, "HDF5");
     char **names;
     int n;
@@ -406,7 +408,7 @@ static void test_verify_config_mismatch(void **state) {
     char path[4096];
     fixture f;
     write_one(state, path, &f);
-    assert_int_equal(rf_shard_verify(path, f.rec.name, "{\"method\":\"aqlm\",\"seed\":8}"), RF_ERR);
+    assert_int_equal(rf_shard_verify(path, f.rec.name, "{\"method\":\"aqlm\",\"seed\":8}", NULL), RF_ERR);
     assert_error_mentions(path, "config");
     free_fixture(&f);
 }
@@ -415,7 +417,7 @@ static void test_verify_missing_name(void **state) {
     char path[4096];
     fixture f;
     write_one(state, path, &f);
-    assert_int_equal(rf_shard_verify(path, "model.layers.3.mlp.up_proj", CONFIG), RF_ERR);
+    assert_int_equal(rf_shard_verify(path, "model.layers.3.mlp.up_proj", CONFIG, NULL), RF_ERR);
     assert_error_mentions(path, "has no /matrices/model.layers.3.mlp.up_proj");
     free_fixture(&f);
 }
@@ -429,7 +431,7 @@ static void flipped_byte(void **state, const char *leaf) {
     flip_byte(path, (off_t)first_chunk(path, f.rec.name, leaf) + 5);
     snprintf(want, sizeof want, "/matrices/%s/%s", f.rec.name, leaf);
 
-    assert_int_equal(rf_shard_verify(path, f.rec.name, CONFIG), RF_ERR);
+    assert_int_equal(rf_shard_verify(path, f.rec.name, CONFIG, NULL), RF_ERR);
     assert_error_mentions(path, want);
     assert_error_mentions("checksum", NULL);
     rf_aqlm_matrix q;
@@ -447,7 +449,7 @@ static void flipped_byte(void **state, const char *leaf) {
 
     /* Resume recomputes the shard: writing over the damaged file repairs it. */
     assert_int_equal(rf_shard_write(path, CONFIG, &f.rec), RF_OK);
-    assert_int_equal(rf_shard_verify(path, f.rec.name, CONFIG), RF_OK);
+    assert_int_equal(rf_shard_verify(path, f.rec.name, CONFIG, NULL), RF_OK);
     free_fixture(&f);
 }
 
@@ -461,7 +463,7 @@ static void test_verify_truncated(void **state) {
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(truncate(path, st.st_size / 2), 0);
-    assert_int_equal(rf_shard_verify(path, f.rec.name, CONFIG), RF_ERR);
+    assert_int_equal(rf_shard_verify(path, f.rec.name, CONFIG, NULL), RF_ERR);
     assert_error_mentions(path, NULL);
     free_fixture(&f);
 }
@@ -482,7 +484,7 @@ static void test_verify_shape_mismatch(void **state) {
     H5Aclose(a);
     H5Gclose(g);
     H5Fclose(file);
-    assert_int_equal(rf_shard_verify(path, f.rec.name, CONFIG), RF_ERR);
+    assert_int_equal(rf_shard_verify(path, f.rec.name, CONFIG, NULL), RF_ERR);
     assert_error_mentions(path, "/matrices/model.layers.3.mlp.gate_proj/codes is [64, 16, 2], "
                                 "expected [64, 32, 2]");
     free_fixture(&f);
