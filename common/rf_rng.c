@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/rf_error.h"
 
@@ -69,11 +70,13 @@ void rf_rng_sample(rf_rng *r, int64_t n, int64_t k, int64_t *out) {
     free(perm);
 }
 
-uint64_t rf_hash_name(const char *s) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+uint64_t rf_hash_bytes(uint64_t h, const void *data, size_t n) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
     return h;
 }
+
+uint64_t rf_hash_name(const char *s) { return rf_hash_bytes(RF_HASH_INIT, s, strlen(s)); }
 
 uint64_t rf_task_seed(uint64_t run_seed, const char *task_name) {
     uint64_t x = run_seed ^ rf_hash_name(task_name);

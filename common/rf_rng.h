@@ -4,6 +4,7 @@
 #ifndef RF_RNG_H
 #define RF_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -23,6 +24,9 @@ void rf_rng_shuffle(rf_rng *r, int64_t *idx, int64_t n);
 /* The first k entries of a random permutation of 0..n-1 (k <= n), written to out[0..k). */
 void rf_rng_sample(rf_rng *r, int64_t n, int64_t k, int64_t *out);
 
+/* FNV-1a 64 of n bytes, continuing from h (start with RF_HASH_INIT). */
+#define RF_HASH_INIT 0xcbf29ce484222325ull
+uint64_t rf_hash_bytes(uint64_t h, const void *data, size_t n);
 uint64_t rf_hash_name(const char *s);
 /* The seed of one task: a mix of the run seed and the hash of its name. */
 uint64_t rf_task_seed(uint64_t run_seed, const char *task_name);

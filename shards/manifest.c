@@ -9,28 +9,23 @@
 #include <unistd.h>
 
 #include "common/rf_error.h"
+#include "common/rf_rng.h"
 #include "io/atomic_file.h"
 
 #define SAMPLE_BYTES 4096
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
 void rf_model_fingerprint(const rf_st_model *model, char out[17]) {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = RF_HASH_INIT;
     for (int i = 0; i < model->ntensors; i++) { /* sorted by name */
         const rf_st_tensor *t = &model->tensors[i];
-        h = fnv1a(h, t->name, strlen(t->name) + 1);
-        h = fnv1a(h, &t->dtype, sizeof t->dtype);
-        h = fnv1a(h, t->shape, (size_t)t->ndim * sizeof t->shape[0]);
+        h = rf_hash_bytes(h, t->name, strlen(t->name) + 1);
+        h = rf_hash_bytes(h, &t->dtype, sizeof t->dtype);
+        h = rf_hash_bytes(h, t->shape, (size_t)t->ndim * sizeof t->shape[0]);
         size_t n = t->nbytes < SAMPLE_BYTES ? t->nbytes : SAMPLE_BYTES;
         const unsigned char *d = t->data;
-        h = fnv1a(h, d, n);
-        h = fnv1a(h, d + (t->nbytes - n) / 2, n);
-        h = fnv1a(h, d + t->nbytes - n, n);
+        h = rf_hash_bytes(h, d, n);
+        h = rf_hash_bytes(h, d + (t->nbytes - n) / 2, n);
+        h = rf_hash_bytes(h, d + t->nbytes - n, n);
     }
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }

@@ -2,7 +2,6 @@
 #include "shards/resume.h"
 
 #include <jansson.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,11 +11,8 @@
 #include "io/checkpoint.h"
 
 char *rf_run_config_json(const rf_aqlm_config *c, uint64_t seed, const char *xtx_path) {
-    char xtx_name[4096] = "";
-    if (xtx_path) {
-        snprintf(xtx_name, sizeof xtx_name, "%s", xtx_path);
-        memmove(xtx_name, basename(xtx_name), strlen(basename(xtx_name)) + 1);
-    }
+    const char *slash = xtx_path ? strrchr(xtx_path, '/') : NULL;
+    const char *xtx_name = slash ? slash + 1 : xtx_path; /* the file's name, not its folder */
     json_t *j = json_pack(
         "{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:i, s:i, s:I, s:s?}", "method", "aqlm",
         "num_codebooks", c->num_codebooks, "nbits_per_codebook", c->nbits_per_codebook,
@@ -24,7 +20,7 @@ char *rf_run_config_json(const rf_aqlm_config *c, uint64_t seed, const char *xtx
         c->beam_size, "max_epochs", c->max_epochs, "steps_per_epoch", c->steps_per_epoch, "lr",
         c->lr, "relative_mse_tolerance", c->relative_mse_tolerance, "init_max_iter",
         c->init_max_iter, "init_max_points_per_centroid", c->init_max_points_per_centroid, "seed",
-        (json_int_t)seed, "xtx", xtx_path ? xtx_name : NULL);
+        (json_int_t)seed, "xtx", xtx_name);
     rf_check(j, "cannot build the run configuration JSON");
     char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(j);
