@@ -1,0 +1,2 @@
+/* gen_mlp.c -- placeholder, being written */
+#include "kernels/vitgen_internal.h"
