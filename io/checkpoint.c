@@ -21,9 +21,11 @@
 
 #include "common/rf_error.h"
 #include "common/rf_half.h"
+#include "io/checkpoint_internal.h"
+#include "io/vit_record.h"
 #include "io/h5_util.h"
 
-#define PATH_LEN 4096
+#define PATH_LEN RF_CKPT_PATH_LEN
 
 /* "/matrices/NAME", or "/matrices/NAME/LEAF" when leaf is given. */
 static void matrix_path(char *buf, const char *name, const char *leaf) {
@@ -32,14 +34,20 @@ static void matrix_path(char *buf, const char *name, const char *leaf) {
     rf_check(n < PATH_LEN, "tensor name too long: %.64s...", name);
 }
 
-/* Prefixes the recorded message (which names the object) with the file it is about. */
-static int fail_in(const char *path) { return rf_fail_prefix("%s: ", path); }
+int rf_ckpt_fail_in(const char *path) { return rf_fail_prefix("%s: ", path); }
+
+int rf_ckpt_check_name(const char *fname, const char *name) {
+    /* A '/' would nest groups and the name would not come back from a listing. */
+    if (!name[0] || strchr(name, '/') || !strcmp(name, "."))
+        return rf_fail("%s: tensor name \"%s\" cannot name an HDF5 group", fname, name);
+    return RF_OK;
+}
 
 /* ---------------------------------------------------------------------------------------------
  * Writing */
 
-static void write_root_attrs(hid_t file, const char *format, const char *config_json,
-                             const char *provenance_json) {
+void rf_ckpt_write_root_attrs(hid_t file, const char *format, const char *config_json,
+                              const char *provenance_json) {
     char created[32];
     time_t now = time(NULL);
     struct tm utc;
@@ -121,11 +129,9 @@ static void write_matrix(hid_t file, const rf_matrix_record *rec) {
 }
 
 int rf_shard_write(const char *path, const char *config_json, const rf_matrix_record *rec) {
-    /* A '/' would nest groups and the name would not come back from rf_checkpoint_list. */
-    if (!rec->name[0] || strchr(rec->name, '/') || !strcmp(rec->name, "."))
-        return rf_fail("%s: tensor name \"%s\" cannot name an HDF5 group", path, rec->name);
+    if (rf_ckpt_check_name(path, rec->name) != RF_OK) return RF_ERR;
     hid_t file = rf_h5_create_mem(path);
-    write_root_attrs(file, RF_SHARD_FORMAT, config_json, NULL);
+    rf_ckpt_write_root_attrs(file, RF_SHARD_FORMAT, config_json, NULL);
     write_matrix(file, rec);
     return rf_h5_finish(file, path, RF_OK);
 }
@@ -272,14 +278,13 @@ static int read_matrix(hid_t file, const char *fname, const char *name, rf_aqlm_
     /* The attributes first: read_datasets is last so that it alone owns q's cleanup. */
     if (e < 0 || read_shape(file, g, &s) != RF_OK || read_stats(file, g, &st) != RF_OK ||
         read_device(file, g, dev, sizeof dev) != RF_OK || read_datasets(file, name, &s, q) != RF_OK)
-        return fail_in(fname);
+        return rf_ckpt_fail_in(fname);
     if (stats) *stats = st;
     if (device) snprintf(device, (size_t)device_len, "%s", dev);
     return RF_OK;
 }
 
-/* Checks the root attributes: format, format_version and the exact config. */
-static int check_root(hid_t file, const char *fname, const char *format, const char *config_json) {
+int rf_ckpt_check_root(hid_t file, const char *fname, const char *format, const char *config_json) {
     char *got = NULL;
     int64_t version = 0;
     int rc = rf_h5_read_attr_str(file, "/", "format", &got);
@@ -297,14 +302,14 @@ static int check_root(hid_t file, const char *fname, const char *format, const c
         rc = rf_fail("written with another configuration (config differs at character %zu)", at);
     }
     free(got);
-    return rc == RF_OK ? RF_OK : fail_in(fname);
+    return rc == RF_OK ? RF_OK : rf_ckpt_fail_in(fname);
 }
 
 int rf_shard_verify(const char *path, const char *name, const char *config_json,
                     rf_aqlm_stats *stats) {
     hid_t file;
     if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
-    int rc = check_root(file, path, RF_SHARD_FORMAT, config_json);
+    int rc = rf_ckpt_check_root(file, path, RF_SHARD_FORMAT, config_json);
     rf_aqlm_matrix q;
     if (rc == RF_OK) rc = read_matrix(file, path, name, &q, stats, NULL, 0);
     if (rc == RF_OK) rf_aqlm_free(&q);
@@ -326,23 +331,25 @@ int rf_checkpoint_read_config(const char *path, char **config_json) {
     if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
     int rc = rf_h5_read_attr_str(file, "/", "config", config_json);
     rf_h5_close(file);
-    return rc == RF_OK ? RF_OK : fail_in(path);
+    return rc == RF_OK ? RF_OK : rf_ckpt_fail_in(path);
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Assembly */
 
-/* Copies /matrices/NAME of shard into dst and reads the copy back. Messages name the shard: the
- * copied chunks are the shard's bytes, checksums and all. */
-static int copy_matrix(hid_t dst, const char *shard, const char *name, const char *config_json) {
+/* Copies the record (/matrices/NAME or /vit/NAME) of shard into dst and reads the copy back.
+ * Messages name the shard: the copied chunks are the shard's bytes, checksums and all. */
+static int copy_record(hid_t dst, const char *shard, rf_record_kind kind, const char *name,
+                       const char *config_json) {
     hid_t src;
     if (rf_h5_open(shard, &src) != RF_OK) return RF_ERR;
     char g[PATH_LEN];
-    matrix_path(g, name, NULL);
-    int rc = check_root(src, shard, RF_SHARD_FORMAT, config_json);
+    int len = snprintf(g, sizeof g, "/%s/%s", kind == RF_RECORD_VIT ? "vit" : "matrices", name);
+    rf_check(len < PATH_LEN, "tensor name too long: %.64s...", name);
+    int rc = rf_ckpt_check_root(src, shard, RF_SHARD_FORMAT, config_json);
     if (rc == RF_OK) {
         int e = rf_h5_exists(src, g);
-        if (e <= 0) rc = e < 0 ? fail_in(shard) : rf_fail("%s has no %s", shard, g);
+        if (e <= 0) rc = e < 0 ? rf_ckpt_fail_in(shard) : rf_fail("%s has no %s", shard, g);
     }
     if (rc == RF_OK) {
         herr_t r;
@@ -350,21 +357,32 @@ static int copy_matrix(hid_t dst, const char *shard, const char *name, const cha
         if (r < 0) rc = rf_fail("%s: %s cannot be copied (corrupt file?)", shard, g);
     }
     rf_h5_close(src);
+    if (rc != RF_OK) return rc;
+    if (kind == RF_RECORD_VIT) {
+        rf_vit_info info;
+        return rf_vit_read_group(dst, shard, name, &info, NULL);
+    }
     rf_aqlm_matrix q;
-    if (rc == RF_OK) rc = read_matrix(dst, shard, name, &q, NULL, NULL, 0);
+    rc = read_matrix(dst, shard, name, &q, NULL, NULL, 0);
     if (rc == RF_OK) rf_aqlm_free(&q);
     return rc;
 }
 
 int rf_checkpoint_assemble(const char *path, const char *config_json, const char *provenance_json,
-                           int n, const char *const *shard_paths, const char *const *names) {
+                           int n, const char *const *shard_paths, const char *const *names,
+                           const rf_record_kind *kinds) {
     hid_t file = rf_h5_create_mem(path);
     rf_h5_create_group(file, "/matrices"); /* present even when empty: rf_checkpoint_list needs it */
+    for (int i = 0; i < n; i++)
+        if (kinds[i] == RF_RECORD_VIT) {
+            rf_h5_create_group(file, "/vit");
+            break;
+        }
     int rc = RF_OK;
     for (int i = 0; i < n && rc == RF_OK; i++)
-        if (copy_matrix(file, shard_paths[i], names[i], config_json) != RF_OK)
+        if (copy_record(file, shard_paths[i], kinds[i], names[i], config_json) != RF_OK)
             rc = rf_fail_prefix("shard ");
-    if (rc == RF_OK) write_root_attrs(file, RF_CHECKPOINT_FORMAT, config_json, provenance_json);
+    if (rc == RF_OK) rf_ckpt_write_root_attrs(file, RF_CHECKPOINT_FORMAT, config_json, provenance_json);
     return rf_h5_finish(file, path, rc);
 }
 
@@ -375,12 +393,12 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int list_group(hid_t g, char ***names, int *n) {
+static int list_group(hid_t g, const char *group, char ***names, int *n) {
     H5G_info_t info;
     herr_t r;
     RF_H5_QUIET(r = H5Gget_info(g, &info));
-    if (r < 0) return rf_fail("/matrices cannot be read");
-    char **out = rf_calloc(info.nlinks, sizeof *out);
+    if (r < 0) return rf_fail("%s cannot be read", group);
+    char **out = rf_calloc(info.nlinks ? info.nlinks : 1, sizeof *out);
     for (hsize_t i = 0; i < info.nlinks; i++) {
         ssize_t len;
         RF_H5_QUIET(len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0,
@@ -392,7 +410,7 @@ static int list_group(hid_t g, char ***names, int *n) {
         }
         if (len < 0) {
             rf_checkpoint_free_names(out, (int)i + 1);
-            return rf_fail("/matrices cannot be read");
+            return rf_fail("%s cannot be read", group);
         }
     }
     /* HDF5's name index orders by its own comparison; sort so callers can rely on strcmp order. */
@@ -402,27 +420,37 @@ static int list_group(hid_t g, char ***names, int *n) {
     return RF_OK;
 }
 
-static int list_matrices(hid_t file, const char *path, char ***names, int *n) {
-    int e = rf_h5_exists(file, "/matrices");
-    if (e == 0) return rf_fail("%s has no /matrices", path);
-    if (e < 0) return fail_in(path);
-    hid_t g;
-    RF_H5_QUIET(g = H5Gopen2(file, "/matrices", H5P_DEFAULT));
-    if (g < 0) {
-        rf_fail("/matrices cannot be opened as a group");
-        return fail_in(path);
+static int list_in_file(hid_t file, const char *path, const char *group, int missing_ok,
+                        char ***names, int *n) {
+    int e = rf_h5_exists(file, group);
+    if (e == 0 && missing_ok) {
+        *names = NULL;
+        *n = 0;
+        return RF_OK;
     }
-    int rc = list_group(g, names, n);
+    if (e == 0) return rf_fail("%s has no %s", path, group);
+    if (e < 0) return rf_ckpt_fail_in(path);
+    hid_t g;
+    RF_H5_QUIET(g = H5Gopen2(file, group, H5P_DEFAULT));
+    if (g < 0) {
+        rf_fail("%s cannot be opened as a group", group);
+        return rf_ckpt_fail_in(path);
+    }
+    int rc = list_group(g, group, names, n);
     RF_H5(H5Gclose(g));
-    return rc == RF_OK ? RF_OK : fail_in(path);
+    return rc == RF_OK ? RF_OK : rf_ckpt_fail_in(path);
+}
+
+int rf_ckpt_list(const char *path, const char *group, int missing_ok, char ***names, int *n) {
+    hid_t file;
+    if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
+    int rc = list_in_file(file, path, group, missing_ok, names, n);
+    rf_h5_close(file);
+    return rc;
 }
 
 int rf_checkpoint_list(const char *path, char ***names, int *n) {
-    hid_t file;
-    if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
-    int rc = list_matrices(file, path, names, n);
-    rf_h5_close(file);
-    return rc;
+    return rf_ckpt_list(path, "/matrices", 0, names, n);
 }
 
 void rf_checkpoint_free_names(char **names, int n) {

@@ -10,6 +10,7 @@
  *       scales     float16 [out/og]
  * Datasets are chunked with the Fletcher32 checksum filter; reading them back verifies it.
  * Attribute types: integers int64, floats float64, strings variable-length UTF-8.
+ *   /vit/NAME/       the generated matrices of shared ViT blocks (io/vit_record.h)
  * The checkpoint root also holds attribute provenance (JSON: per-task stats, timings, ranks).
  * Every file is written as PATH.tmp, fsynced and renamed: a file at PATH is always complete.
  */
@@ -37,10 +38,14 @@ int rf_shard_write(const char *path, const char *config_json, const rf_matrix_re
 int rf_shard_verify(const char *path, const char *name, const char *config_json,
                     rf_aqlm_stats *stats);
 
-/* Copies /matrices/NAME of every shard into PATH, verifies every copied dataset, and writes the
- * root attributes (config, provenance). */
+/* What a shard holds: /matrices/NAME (AQLM) or /vit/NAME (a generated ViT matrix). */
+typedef enum { RF_RECORD_MATRIX = 0, RF_RECORD_VIT = 1 } rf_record_kind;
+
+/* Copies /matrices/NAME or /vit/NAME (kinds[i]) of every shard into PATH, verifies every copied
+ * dataset, and writes the root attributes (config, provenance). */
 int rf_checkpoint_assemble(const char *path, const char *config_json, const char *provenance_json,
-                           int n, const char *const *shard_paths, const char *const *names);
+                           int n, const char *const *shard_paths, const char *const *names,
+                           const rf_record_kind *kinds);
 
 /* Reading back (inspect, dequantize, tests). Names are returned sorted; free with
  * rf_checkpoint_free_names. */

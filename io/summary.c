@@ -10,21 +10,61 @@
 #include "io/atomic_file.h"
 
 static json_t *row_json(const rf_summary_row *r) {
-    return json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:i, s:i, s:i}", "name", r->name,
-                     "out_features", (json_int_t)r->out_features, "in_features",
+    if (r->vit) {
+        const rf_gen_stats *g = &r->gen;
+        return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:b, s:b, s:I, s:I, s:i, "
+                         "s:i, s:i, s:f, s:i}",
+                         "name", r->name, "kind", "vit", "method", r->method, "shared_from",
+                         r->shared_from, "out_features", (json_int_t)r->out_features,
+                         "in_features", (json_int_t)r->in_features, "rel_w_err", g->rel_w_err,
+                         "shared_rel_w_err", g->shared_rel_w_err, "baseline_rel_w_err",
+                         g->baseline_rel_w_err, "beats_sharing",
+                         g->rel_w_err < g->shared_rel_w_err, "beats_baseline",
+                         g->rel_w_err < g->baseline_rel_w_err, "params", (json_int_t)g->params,
+                         "baseline_params", (json_int_t)g->baseline_params, "qubits", g->qubits,
+                         "layers", g->layers, "steps", g->steps, "seconds", g->seconds, "rank",
+                         r->rank);
+    }
+    return json_pack("{s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:i, s:i, s:i}", "name", r->name,
+                     "kind", "aqlm", "out_features", (json_int_t)r->out_features, "in_features",
                      (json_int_t)r->in_features, "rel_act_err", r->stats.rel_act_err, "rel_w_err",
                      r->stats.rel_w_err, "bits_per_weight", r->stats.bits_per_weight, "seconds",
                      r->stats.seconds, "epochs", r->stats.epochs, "adam_steps",
                      r->stats.adam_steps, "rank", r->rank);
 }
 
+/* Means over the vit rows, and how many beat plain sharing and the classical baseline. */
+static json_t *vit_totals(const rf_summary *s) {
+    int n = 0, beats_sharing = 0, beats_baseline = 0;
+    double err = 0, shared = 0, baseline = 0, seconds = 0;
+    for (int i = 0; i < s->n; i++) {
+        const rf_gen_stats *g = &s->rows[i].gen;
+        if (!s->rows[i].vit) continue;
+        n++;
+        err += g->rel_w_err;
+        shared += g->shared_rel_w_err;
+        baseline += g->baseline_rel_w_err;
+        beats_sharing += g->rel_w_err < g->shared_rel_w_err;
+        beats_baseline += g->rel_w_err < g->baseline_rel_w_err;
+        seconds += g->seconds;
+    }
+    if (n == 0) return NULL;
+    return json_pack("{s:i, s:f, s:f, s:f, s:i, s:i, s:f}", "tasks", n, "mean_rel_w_err", err / n,
+                     "mean_shared_rel_w_err", shared / n, "mean_baseline_rel_w_err", baseline / n,
+                     "beats_sharing", beats_sharing, "beats_baseline", beats_baseline,
+                     "task_seconds", seconds);
+}
+
 char *rf_summary_json(const rf_summary *s) {
     json_t *tasks = json_array();
     double weights = 0, bits = 0, act = 0, task_seconds = 0;
+    int naqlm = 0;
     for (int i = 0; i < s->n; i++) {
         const rf_summary_row *r = &s->rows[i];
         double w = (double)r->out_features * (double)r->in_features;
         json_array_append_new(tasks, row_json(r));
+        if (r->vit) continue;
+        naqlm++;
         weights += w;
         bits += w * r->stats.bits_per_weight;
         act += r->stats.rel_act_err;
@@ -33,10 +73,11 @@ char *rf_summary_json(const rf_summary *s) {
     json_error_t err;
     json_t *config = json_loads(s->config_json, 0, &err);
     rf_check(config, "run config is not JSON: %s", err.text);
-    json_t *totals = json_pack("{s:i, s:f, s:f, s:f, s:f}", "tasks", s->n, "weights", weights,
+    /* the AQLM matrices; the generated ViT matrices have totals of their own */
+    json_t *totals = json_pack("{s:i, s:f, s:f, s:f, s:f, s:o*}", "tasks", naqlm, "weights", weights,
                                "bits_per_weight", weights > 0 ? bits / weights : 0.0,
-                               "mean_rel_act_err", s->n ? act / s->n : 0.0, "task_seconds",
-                               task_seconds);
+                               "mean_rel_act_err", naqlm ? act / naqlm : 0.0, "task_seconds",
+                               task_seconds, "vit", vit_totals(s));
     json_t *root = json_pack("{s:s, s:s, s:s?, s:s, s:i, s:i, s:f, s:b, s:i, s:o, s:o, s:o}",
                              "riverforge_version", s->version, "model", s->model, "xtx", s->xtx,
                              "out", s->out, "ranks", s->ranks, "omp_threads", s->omp_threads,
@@ -54,13 +95,21 @@ static char *summary_csv(const rf_summary *s, size_t *len) {
     FILE *f = open_memstream(&buf, len);
     rf_check(f, "open_memstream failed");
     fprintf(f, "name,out_features,in_features,rel_act_err,rel_w_err,bits_per_weight,seconds,"
-               "epochs,adam_steps,rank\n");
+               "epochs,adam_steps,rank,kind,method,shared_from,shared_rel_w_err,"
+               "baseline_rel_w_err,params,baseline_params\n");
     for (int i = 0; i < s->n; i++) {
         const rf_summary_row *r = &s->rows[i];
-        fprintf(f, "%s,%lld,%lld,%.9g,%.9g,%.6f,%.3f,%d,%d,%d\n", r->name,
-                (long long)r->out_features, (long long)r->in_features, r->stats.rel_act_err,
-                r->stats.rel_w_err, r->stats.bits_per_weight, r->stats.seconds, r->stats.epochs,
-                r->stats.adam_steps, r->rank);
+        const rf_gen_stats *g = &r->gen;
+        if (r->vit)
+            fprintf(f, "%s,%lld,%lld,,%.9g,,%.3f,,,%d,vit,%s,%s,%.9g,%.9g,%lld,%lld\n", r->name,
+                    (long long)r->out_features, (long long)r->in_features, g->rel_w_err,
+                    g->seconds, r->rank, r->method, r->shared_from, g->shared_rel_w_err,
+                    g->baseline_rel_w_err, (long long)g->params, (long long)g->baseline_params);
+        else
+            fprintf(f, "%s,%lld,%lld,%.9g,%.9g,%.6f,%.3f,%d,%d,%d,aqlm,,,,,,\n", r->name,
+                    (long long)r->out_features, (long long)r->in_features, r->stats.rel_act_err,
+                    r->stats.rel_w_err, r->stats.bits_per_weight, r->stats.seconds,
+                    r->stats.epochs, r->stats.adam_steps, r->rank);
     }
     fclose(f);
     return buf;

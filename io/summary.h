@@ -4,19 +4,28 @@
  * summary.json: {"riverforge_version", "model", "xtx", "out", "ranks", "omp_threads",
  *                "seconds", "complete", "tasks_total", "config": {...}, "totals": {...},
  *                "tasks": [{row}, ...]}
+ * Rows have "kind": "aqlm" (a quantized matrix) or "vit" (a generated shared-block matrix, with
+ * its method, shared_from, rel_w_err, shared_rel_w_err, baseline_rel_w_err, beats_baseline,
+ * params, ...); with vit rows, "totals" has a "vit" object summing them.
  * An interrupted run writes the tasks done so far with "complete": false.
- * summary.csv:  one header line, then one line per task (columns as the JSON rows). */
+ * summary.csv:  one header line, then one line per task: the AQLM columns first (empty for vit
+ * rows where they do not apply), then kind and the vit columns (empty for aqlm rows). */
 #ifndef RF_SUMMARY_H
 #define RF_SUMMARY_H
 
 #include <stdint.h>
 
 #include "kernels/aqlm.h"
+#include "kernels/vitgen.h"
 
 typedef struct {
     const char *name;
     int64_t out_features, in_features;
+    int vit;                 /* 0: an AQLM matrix (stats); 1: a generated ViT matrix (gen) */
     rf_aqlm_stats stats;
+    rf_gen_stats gen;
+    const char *method;      /* vit: the generator */
+    const char *shared_from; /* vit: block A's matrix */
     int rank;      /* who computed it; -1 when resumed from an earlier run's shard */
 } rf_summary_row;
 

@@ -24,6 +24,45 @@ void rf_cli_aqlm_opts(rf_aqlm_config *c, rf_opt o[RF_AQLM_NUM_OPTS]) {
     memcpy(o, rows, sizeof rows);
 }
 
+void rf_cli_vit_opts(rf_cli_vit *v, int argc, char **argv, rf_opt o[RF_VIT_NUM_OPTS]) {
+    rf_gen_kind kind = RF_GEN_QGP;
+    v->share = NULL;
+    v->generator = rf_cli_value(argc, argv, "--vit-generator");
+    if (!v->generator || rf_gen_kind_parse(v->generator, &kind) != RF_OK) /* finish reports it */
+        v->generator = v->generator ? v->generator : "qgp";
+    v->gen = rf_gen_config_default(kind);
+    rf_gen_config *g = &v->gen;
+    const rf_opt rows[RF_VIT_NUM_OPTS] = {
+        {"--vit-share", RF_OPT_STRING, &v->share, "A:B[,C:D]", "vision block B reuses block A's matrices; a generator makes B's"},
+        {"--vit-generator", RF_OPT_STRING, &v->generator, "qgp|paramgen|none", "what generates a shared block's matrices"},
+        {"--gen-steps", RF_OPT_INT, &g->steps, "N", "Adam steps of each generator (and of its classical baseline)"},
+        {"--gen-lr", RF_OPT_DOUBLE, &g->lr, "X", "Adam learning rate of the generators"},
+        {"--gen-layers", RF_OPT_INT, &g->layers, "L", "circuit layers (qgp 2, paramgen 3)"},
+        {"--gen-width", RF_OPT_INT, &g->width, "H", "read-out MLP hidden width (qgp 16, paramgen 256)"},
+        {"--gen-rank", RF_OPT_INT, &g->rank, "R", "paramgen: rank of U V^T"},
+        {"--gen-noise", RF_OPT_DOUBLE, &g->noise, "P", "paramgen: X/Y/Z noise probability per qubit per layer while training"},
+    };
+    memcpy(o, rows, sizeof rows);
+}
+
+int rf_cli_vit_finish(const rf_cli_vit *v, rf_vit_share *vs) {
+    vs->npairs = 0;
+    vs->gen = v->gen;
+    if (rf_gen_kind_parse(v->generator, &vs->gen.kind) != RF_OK) return RF_ERR;
+    return v->share ? rf_vit_share_parse(v->share, vs) : RF_OK;
+}
+
+const char *rf_cli_value(int argc, char **argv, const char *flag) {
+    size_t n = strlen(flag);
+    const char *value = NULL;
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], flag, n) == 0) {
+            if (argv[i][n] == '=') value = argv[i] + n + 1;
+            else if (argv[i][n] == '\0' && i + 1 < argc) value = argv[i + 1];
+        }
+    return value;
+}
+
 int rf_cli_has(int argc, char **argv, const char *flag) {
     size_t n = strlen(flag);
     for (int i = 1; i < argc; i++)

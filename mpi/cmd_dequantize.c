@@ -1,6 +1,7 @@
 /* cmd_dequantize.c -- `riverforge dequantize --checkpoint FILE.h5 --out DIR`: dense float32
- * weights (NAME.weight, per the DESIGN.md formula) as safetensors files of at most ~2 GiB each
- * plus model.safetensors.index.json, for evaluation with ordinary tools. */
+ * weights (NAME.weight: the AQLM matrices per the DESIGN.md formula, and the generated ViT
+ * matrices of /vit as stored) as safetensors files of at most ~2 GiB each plus
+ * model.safetensors.index.json, for evaluation with ordinary tools. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "io/vit_record.h"
 #include "mpi/cli.h"
 #include "mpi/commands.h"
 
@@ -38,6 +40,27 @@ static int flush_file(const char *dir, int file_no, pending_file *p) {
     return rc;
 }
 
+/* The dense matrix of /matrices/NAME (dequantized) or /vit/NAME (as stored); NULL on RF_ERR. */
+static float *read_dense(const char *ckpt, const char *name, int vit, int64_t *out, int64_t *in) {
+    float *w = NULL;
+    if (vit) {
+        rf_vit_info info;
+        if (rf_vit_read(ckpt, name, &info, &w) != RF_OK) return NULL;
+        *out = info.out_features;
+        *in = info.in_features;
+        return w;
+    }
+    rf_aqlm_matrix q;
+    char device[16];
+    if (rf_checkpoint_read_matrix(ckpt, name, &q, NULL, device, sizeof device) != RF_OK) return NULL;
+    *out = q.out_features;
+    *in = q.in_features;
+    w = rf_malloc((size_t)(q.out_features * q.in_features) * sizeof *w);
+    rf_aqlm_dequantize(&q, w);
+    rf_aqlm_free(&q);
+    return w;
+}
+
 int rf_cmd_dequantize(int argc, char **argv) {
     const char *ckpt = NULL, *out = NULL;
     rf_opt opts[] = {
@@ -47,13 +70,16 @@ int rf_cmd_dequantize(int argc, char **argv) {
     int rc = rf_cli_parse(argc, argv, "dequantize", opts, 2);
     if (rc == 1) {
         rf_cli_help(stdout, "riverforge dequantize --checkpoint FILE.h5 --out DIR",
-                    "Writes every quantized matrix as a dense float32 tensor NAME.weight.", opts, 2);
+                    "Writes every quantized matrix, and every generated ViT matrix of /vit, as a\n"
+                    "dense float32 tensor NAME.weight.", opts, 2);
         return RF_EXIT_OK;
     }
     if (rc == RF_OK && (!ckpt || !out)) rc = rf_fail("--checkpoint FILE.h5 and --out DIR are required");
-    char **names = NULL;
-    int n = 0;
-    if (rc == RF_OK) rc = rf_checkpoint_list(ckpt, &names, &n);
+    char **names = NULL, **vit_names = NULL;
+    int nmat = 0, nvit = 0;
+    if (rc == RF_OK) rc = rf_checkpoint_list(ckpt, &names, &nmat);
+    if (rc == RF_OK) rc = rf_vit_list(ckpt, &vit_names, &nvit);
+    int n = nmat + nvit;
     if (rc == RF_OK && rf_make_dirs(out) != RF_OK) rc = rf_fail_prefix("--out: ");
     pending_file p = {0};
     char **tensor_names = rf_calloc((size_t)n + 1, sizeof *tensor_names);
@@ -63,28 +89,30 @@ int rf_cmd_dequantize(int argc, char **argv) {
     int file_no = 1;
     uint64_t total = 0;
     for (int i = 0; i < n && rc == RF_OK; i++) {
-        rf_aqlm_matrix q;
-        rf_aqlm_stats st;
-        char device[16], tensor[300], file[64];
-        rc = rf_checkpoint_read_matrix(ckpt, names[i], &q, &st, device, sizeof device);
-        if (rc != RF_OK) break;
-        size_t bytes = (size_t)(q.out_features * q.in_features) * sizeof(float);
-        if (p.n > 0 && p.bytes + bytes > FILE_BYTES_LIMIT) {
-            rc = flush_file(out, file_no++, &p);
-            if (rc != RF_OK) break;
+        int vit = i >= nmat;
+        const char *name = vit ? vit_names[i - nmat] : names[i];
+        char tensor[300], file[64];
+        int64_t rows, cols;
+        float *w = read_dense(ckpt, name, vit, &rows, &cols);
+        if (!w) {
+            rc = RF_ERR;
+            break;
         }
-        float *w = rf_malloc(bytes);
-        rf_aqlm_dequantize(&q, w);
-        snprintf(tensor, sizeof tensor, "%s.weight", names[i]);
+        size_t bytes = (size_t)(rows * cols) * sizeof(float);
+        if (p.n > 0 && p.bytes + bytes > FILE_BYTES_LIMIT && flush_file(out, file_no++, &p) != RF_OK) {
+            free(w);
+            rc = RF_ERR;
+            break;
+        }
+        snprintf(tensor, sizeof tensor, "%s.weight", name);
         snprintf(file, sizeof file, "model-%05d.safetensors", file_no);
         p.entries[p.n] = (rf_st_entry){.name = rf_strdup(tensor), .dtype = RF_DTYPE_F32, .ndim = 2,
-                                       .shape = {q.out_features, q.in_features}, .data = w};
+                                       .shape = {rows, cols}, .data = w};
         p.data[p.n++] = w;
         p.bytes += bytes;
         total += bytes;
         tensor_names[i] = rf_strdup(tensor);
         file_names[i] = rf_strdup(file);
-        rf_aqlm_free(&q);
     }
     if (rc == RF_OK && p.n > 0) rc = flush_file(out, file_no, &p);
     if (rc == RF_OK)
@@ -98,7 +126,8 @@ int rf_cmd_dequantize(int argc, char **argv) {
     free(file_names);
     free(p.entries);
     free(p.data);
-    if (names) rf_checkpoint_free_names(names, n);
+    rf_checkpoint_free_names(names, nmat);
+    rf_checkpoint_free_names(vit_names, nvit);
     if (rc != RF_OK) {
         fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
         return RF_EXIT_USAGE;

@@ -1,20 +1,49 @@
 /* cmd_inspect.c -- `riverforge inspect FILE.h5`: one row per quantized matrix of a checkpoint or
- * shard (shape, configuration, bits per weight, errors, seconds). Reading every dataset also
- * verifies its Fletcher32 checksum. */
+ * shard (shape, configuration, bits per weight, errors, seconds), then one per generated ViT
+ * matrix (method, errors against plain sharing and the classical baseline). Reading every
+ * dataset also verifies its Fletcher32 checksum. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/rf_error.h"
 #include "io/checkpoint.h"
+#include "io/vit_record.h"
 #include "mpi/commands.h"
+
+/* The /vit rows (nothing when the file has none). */
+static int print_vit(const char *path) {
+    char **names = NULL;
+    int n = 0;
+    if (rf_vit_list(path, &names, &n) != RF_OK) return RF_ERR;
+    if (n) printf("\n%d generated ViT matrices\n%-52s %12s %-8s %10s %10s %10s %9s %9s %6s\n", n,
+                  "matrix", "shape", "method", "rel_w_err", "shared", "baseline", "params",
+                  "base.par", "qubits");
+    int rc = RF_OK;
+    for (int i = 0; i < n && rc == RF_OK; i++) {
+        rf_vit_info v;
+        char shape[32];
+        rc = rf_vit_read(path, names[i], &v, NULL);
+        if (rc != RF_OK) break;
+        snprintf(shape, sizeof shape, "%lldx%lld", (long long)v.out_features, (long long)v.in_features);
+        printf("%-52s %12s %-8s %10.6g %10.6g %10.6g %9lld %9lld %6d\n", names[i], shape, v.method,
+               v.stats.rel_w_err, v.stats.shared_rel_w_err, v.stats.baseline_rel_w_err,
+               (long long)v.stats.params, (long long)v.stats.baseline_params, v.stats.qubits);
+        printf("    reuses %s; %s plain sharing, %s the classical baseline\n", v.shared_from,
+               v.beats_sharing ? "beats" : "does not beat", v.beats_baseline ? "beats" : "does not beat");
+    }
+    rf_checkpoint_free_names(names, n);
+    return rc;
+}
 
 int rf_cmd_inspect(int argc, char **argv) {
     if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         FILE *f = argc == 2 ? stdout : stderr;
         fprintf(f, "usage: riverforge inspect FILE.h5\n\n"
                    "Prints one row per matrix of a riverforge checkpoint or shard: shape, codebook\n"
-                   "configuration (MxB gIG/OG), bits per weight, rel_act_err, rel_w_err, seconds.\n");
+                   "configuration (MxB gIG/OG), bits per weight, rel_act_err, rel_w_err, seconds;\n"
+                   "then one row per generated ViT matrix (/vit): method, the matrix it reuses,\n"
+                   "rel_w_err against plain sharing's and the classical baseline's, parameters.\n");
         return argc == 2 ? RF_EXIT_OK : RF_EXIT_USAGE;
     }
     const char *path = argv[1];
@@ -44,6 +73,7 @@ int rf_cmd_inspect(int argc, char **argv) {
     }
     rf_checkpoint_free_names(names, n);
     free(config);
+    if (rc == RF_OK) rc = print_vit(path);
     if (rc != RF_OK) {
         fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
         return RF_EXIT_USAGE;

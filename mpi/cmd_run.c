@@ -30,6 +30,7 @@
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "io/summary.h"
+#include "io/vit_record.h"
 #include "io/xtx_file.h"
 #include "mpi/cli.h"
 #include "mpi/commands.h"
@@ -44,6 +45,8 @@
 typedef struct {
     const char *model, *out, *xtx, *only, *device;
     rf_aqlm_config cfg;
+    rf_cli_vit vit_flags;
+    rf_vit_share vit;
     uint64_t seed;
     double progress_interval;
     int embedded;
@@ -53,7 +56,7 @@ typedef struct {
 typedef struct {
     int32_t task;
     int32_t rank;
-    rf_aqlm_stats stats;
+    rf_task_stats stats;
 } task_result;
 
 typedef struct {
@@ -99,7 +102,7 @@ static int parse_args(int argc, char **argv, run_args *a, int rank) {
     a->out = "riverforge-out";
     a->device = "cpu";
     a->progress_interval = 10;
-    rf_opt opts[7 + RF_AQLM_NUM_OPTS] = {
+    rf_opt opts[7 + RF_AQLM_NUM_OPTS + RF_VIT_NUM_OPTS] = {
         {"--model", RF_OPT_STRING, &a->model, "DIR", "Hugging Face model directory or .safetensors file (default: an embedded synthetic model)"},
         {"--out", RF_OPT_STRING, &a->out, "DIR", "output directory: shards/, checkpoint.h5, summary.json, summary.csv, logs/"},
         {"--xtx", RF_OPT_STRING, &a->xtx, "FILE.h5", "calibration statistics /xtx/NAME (without: plain weight MSE)"},
@@ -109,6 +112,7 @@ static int parse_args(int argc, char **argv, run_args *a, int rank) {
         {"--progress-interval", RF_OPT_DOUBLE, &a->progress_interval, "SEC", "seconds between progress lines"},
     };
     rf_cli_aqlm_opts(&a->cfg, opts + 7);
+    rf_cli_vit_opts(&a->vit_flags, argc, argv, opts + 7 + RF_AQLM_NUM_OPTS);
     int nopts = (int)(sizeof opts / sizeof opts[0]);
     int rc = rf_cli_parse(argc, argv, "run", opts, nopts);
     if (rc == 1) {
@@ -116,6 +120,8 @@ static int parse_args(int argc, char **argv, run_args *a, int rank) {
             rf_cli_help(stdout, "mpirun -np N riverforge run [--model DIR] [--out DIR] [flags]",
                         "Quantizes every linear matrix of the language model with AQLM over MPI ranks,\n"
                         "writes one shard per matrix under OUT/shards and assembles OUT/checkpoint.h5.\n"
+                        "With --vit-share A:B, block B of the vision tower reuses block A's matrices\n"
+                        "and a generator (qgp, paramgen, none) makes B's, committed under /vit/NAME.\n"
                         "A rerun with the same --out resumes: verified shards are kept.\n"
                         "Without --model: an embedded synthetic Qwen3-shaped model (2 layers, hidden 256)\n"
                         "with a quick 2x8 configuration (10 epochs x 20 steps).\n"
@@ -127,6 +133,7 @@ static int parse_args(int argc, char **argv, run_args *a, int rank) {
         rc = strcmp(a->device, "cuda") == 0
                  ? rf_fail("--device cuda: this build of riverforge has no CUDA kernels yet; use --device cpu")
                  : rf_fail("--device '%s': expected cpu or cuda", a->device);
+    if (rc == RF_OK) rc = rf_cli_vit_finish(&a->vit_flags, &a->vit);
     if (rc == RF_OK && a->progress_interval <= 0)
         rc = rf_fail("--progress-interval must be positive");
     return rc;
@@ -190,11 +197,12 @@ static int prepare_embedded_model(run_state *s, char *model_dir, char *xtx_path,
  * that keeps shards of another model or configuration out. */
 static int prepare(run_state *s) {
     int rc = rf_st_open(&s->model, s->a.model);
-    if (rc == RF_OK) rc = rf_tasks_build(&s->model, s->a.only, &s->a.cfg, s->a.seed, &s->tasks);
+    if (rc == RF_OK)
+        rc = rf_tasks_build(&s->model, s->a.only, &s->a.cfg, &s->a.vit, s->a.seed, &s->tasks);
     if (rc == RF_OK && s->a.xtx) {
         rc = rf_xtx_open(&s->xtx, s->a.xtx);
         for (int i = 0; rc == RF_OK && i < s->tasks.n; i++)
-            if (!rf_xtx_has(s->xtx, s->tasks.tasks[i].name))
+            if (s->tasks.tasks[i].kind == RF_TASK_AQLM && !rf_xtx_has(s->xtx, s->tasks.tasks[i].name))
                 rc = rf_fail("--xtx %s has no /xtx/%s (needed for matrix %s)", s->a.xtx,
                              s->tasks.tasks[i].name, s->tasks.tasks[i].name);
     }
@@ -220,7 +228,7 @@ static void open_rank_log(const run_state *s) {
  * computed ones. Returns how many shards are done in all; *nmine counts this rank's results. */
 static int find_done(run_state *s, task_result *results, int *nmine) {
     s->done = rf_calloc((size_t)s->tasks.n, 1);
-    rf_aqlm_stats *stats = rf_calloc((size_t)s->tasks.n, sizeof *stats);
+    rf_task_stats *stats = rf_calloc((size_t)s->tasks.n, sizeof *stats);
     rf_tasks_check_done(&s->tasks, s->a.out, s->config_json, s->rank, s->nranks, s->done, stats);
     *nmine = 0;
     for (int i = 0; i < s->tasks.n; i++)
@@ -250,38 +258,68 @@ static int on_kernel_progress(void *ctx, double fraction) {
     return stop_signal != 0;
 }
 
-/* Returns RF_OK, or RF_AQLM_CANCELLED when a stop signal dropped the task. */
-static int run_task(run_state *s, const rf_task *t, task_result *result) {
+static float *read_f32(run_state *s, const rf_st_tensor *t) {
+    float *w = rf_malloc((size_t)t->numel * sizeof *w);
+    if (rf_st_to_f32(&s->model, t, w) != RF_OK) rf_die_user("%s", rf_last_error());
+    return w;
+}
+
+/* Quantizes one LLM matrix; RF_OK, or RF_AQLM_CANCELLED when a stop signal dropped it. */
+static int run_aqlm_task(run_state *s, const rf_task *t, rf_aqlm_stats *stats) {
     int64_t out = t->out_features, in = t->in_features;
-    float *w = rf_malloc((size_t)(out * in) * sizeof *w);
-    float *xtx = NULL;
-    if (rf_st_to_f32(&s->model, t->tensor, w) != RF_OK) rf_die_user("%s", rf_last_error());
+    float *w = read_f32(s, t->tensor), *xtx = NULL;
     if (s->xtx) {
         int64_t nsamples;
         xtx = rf_malloc((size_t)(in * in) * sizeof *xtx);
         if (rf_xtx_read(s->xtx, t->name, in, xtx, &nsamples) != RF_OK)
             rf_die_user("%s", rf_last_error());
     }
-    rf_log("task %s [%lld, %lld]: start (predicted %.1f GFLOP)", t->name, (long long)out,
-           (long long)in, t->cost * 1e-9);
     rf_aqlm_matrix q;
-    int rc = rf_aqlm_quantize(w, xtx, out, in, &s->a.cfg, t->seed, &q, &result->stats,
-                              on_kernel_progress, s);
+    int rc = rf_aqlm_quantize(w, xtx, out, in, &s->a.cfg, t->seed, &q, stats, on_kernel_progress, s);
     free(w);
     free(xtx);
-    if (rc == RF_AQLM_CANCELLED) {
-        rf_log("task %s: dropped (signal %d)", t->name, (int)stop_signal);
-        return rc;
-    }
+    if (rc == RF_AQLM_CANCELLED) return rc;
     char path[4096];
     rf_task_shard_path(s->a.out, t, path, sizeof path);
-    rf_matrix_record rec = {.name = t->name, .q = &q, .stats = &result->stats, .device = "cpu"};
+    rf_matrix_record rec = {.name = t->name, .q = &q, .stats = stats, .device = "cpu"};
     if (rf_shard_write(path, s->config_json, &rec) != RF_OK) rf_die_user("%s", rf_last_error());
     rf_log("task %s: done in %.2f s, rel_act_err %.6g, rel_w_err %.6g, %d epochs", t->name,
-           result->stats.seconds, result->stats.rel_act_err, result->stats.rel_w_err,
-           result->stats.epochs);
+           stats->seconds, stats->rel_act_err, stats->rel_w_err, stats->epochs);
     rf_aqlm_free(&q);
     return RF_OK;
+}
+
+/* Generates one shared ViT block's matrix from the matrix it reuses; RF_OK or
+ * RF_AQLM_CANCELLED. */
+static int run_vit_task(run_state *s, const rf_task *t, rf_gen_stats *stats) {
+    float *target = read_f32(s, t->tensor), *shared = read_f32(s, t->shared);
+    rf_gen_result res;
+    int rc = rf_gen_train(shared, target, t->out_features, t->in_features, &s->a.vit.gen, t->seed,
+                          &res, stats, on_kernel_progress, s);
+    free(target);
+    free(shared);
+    if (rc == RF_AQLM_CANCELLED) return rc;
+    char path[4096];
+    rf_task_shard_path(s->a.out, t, path, sizeof path);
+    rf_vit_record rec = {.name = t->name, .shared_from = t->shared_name, .kind = s->a.vit.gen.kind,
+                         .res = &res, .stats = stats, .device = "cpu"};
+    if (rf_vit_shard_write(path, s->config_json, &rec) != RF_OK) rf_die_user("%s", rf_last_error());
+    rf_log("task %s: %s from %s in %.2f s, rel_w_err %.6g (plain sharing %.6g, classical baseline "
+           "%.6g), %lld parameters", t->name, rf_gen_kind_name(s->a.vit.gen.kind), t->shared_name,
+           stats->seconds, stats->rel_w_err, stats->shared_rel_w_err, stats->baseline_rel_w_err,
+           (long long)stats->params);
+    rf_gen_free(&res);
+    return RF_OK;
+}
+
+/* Returns RF_OK, or RF_AQLM_CANCELLED when a stop signal dropped the task. */
+static int run_task(run_state *s, const rf_task *t, task_result *result) {
+    rf_log("task %s [%lld, %lld]: start (predicted %.1f GFLOP)", t->name,
+           (long long)t->out_features, (long long)t->in_features, t->cost * 1e-9);
+    int rc = t->kind == RF_TASK_VIT ? run_vit_task(s, t, &result->stats.vit)
+                                    : run_aqlm_task(s, t, &result->stats.aqlm);
+    if (rc == RF_AQLM_CANCELLED) rf_log("task %s: dropped (signal %d)", t->name, (int)stop_signal);
+    return rc;
 }
 
 /* Takes tasks until the counter passes the end, appending to results[mine..]; returns the new
@@ -348,19 +386,22 @@ static const char *projection_kind(const char *name) {
     return dot ? dot + 1 : name;
 }
 
-/* One line per projection kind (q_proj, ..., down_proj), in first-seen order, and a total. */
-static void print_table(const rf_summary_row *rows, int n) {
+/* The AQLM matrices: one line per projection kind (q_proj, ..., down_proj), in first-seen
+ * order, and a total. */
+static void print_aqlm_table(const rf_summary_row *rows, int n) {
     printf("\n%-10s %5s %14s %10s %12s %10s %10s\n", "matrix", "count", "shape", "bits/w",
            "rel_act_err", "rel_w_err", "seconds");
     char *seen = rf_calloc((size_t)n, 1);
     double weights = 0, bits = 0, seconds = 0, act = 0;
+    int naqlm = 0;
     for (int i = 0; i < n; i++) {
-        if (seen[i]) continue;
+        if (seen[i] || rows[i].vit) continue;
         const char *kind = projection_kind(rows[i].name);
         int count = 0;
         double b = 0, ae = 0, we = 0, sec = 0;
         for (int j = i; j < n; j++) {
-            if (seen[j] || strcmp(projection_kind(rows[j].name), kind) != 0 || rows[j].out_features != rows[i].out_features ||
+            if (seen[j] || rows[j].vit || strcmp(projection_kind(rows[j].name), kind) != 0 ||
+                rows[j].out_features != rows[i].out_features ||
                 rows[j].in_features != rows[i].in_features)
                 continue;
             seen[j] = 1;
@@ -380,10 +421,29 @@ static void print_table(const rf_summary_row *rows, int n) {
         bits += w * b / count;
         seconds += sec;
         act += ae;
+        naqlm += count;
     }
-    printf("%-10s %5d %14s %10.4f %12.6f %10s %10.2f\n", "total", n, "", bits / weights, act / n,
-           "", seconds);
+    if (naqlm)
+        printf("%-10s %5d %14s %10.4f %12.6f %10s %10.2f\n", "total", naqlm, "", bits / weights,
+               act / naqlm, "", seconds);
     free(seen);
+}
+
+/* The generated ViT matrices, one line each: the generator against plain sharing and against the
+ * classical baseline (the paper's claim under test). */
+static void print_vit_table(const rf_summary_row *rows, int n) {
+    int header = 0;
+    for (int i = 0; i < n; i++) {
+        const rf_gen_stats *g = &rows[i].gen;
+        if (!rows[i].vit) continue;
+        if (!header++)
+            printf("\n%-46s %-8s %10s %10s %10s %9s %9s %8s\n", "shared ViT matrix", "method",
+                   "rel_w_err", "shared", "baseline", "params", "qubits", "seconds");
+        printf("%-46s %-8s %10.6f %10.6f %10.6f %9lld %9d %8.2f%s\n", rows[i].name, rows[i].method,
+               g->rel_w_err, g->shared_rel_w_err, g->baseline_rel_w_err, (long long)g->params,
+               g->qubits, g->seconds,
+               g->rel_w_err < g->baseline_rel_w_err ? "  beats baseline" : "");
+    }
 }
 
 /* Rank 0: summary of the tasks done; when all are, the checkpoint. Returns RF_OK, RF_ERR, or
@@ -392,13 +452,17 @@ static int finish(run_state *s, task_result *all, double seconds) {
     rf_summary_row *rows = rf_calloc((size_t)s->tasks.n, sizeof *rows);
     const char **paths = rf_calloc((size_t)s->tasks.n, sizeof *paths);
     const char **names = rf_calloc((size_t)s->tasks.n, sizeof *names);
+    rf_record_kind *kinds = rf_calloc((size_t)s->tasks.n, sizeof *kinds);
     int n = 0;
     for (int i = 0; i < s->tasks.n; i++) {
         const rf_task *t = &s->tasks.tasks[i];
         if (all[i].rank == -2) continue;
         rows[n] = (rf_summary_row){.name = t->name, .out_features = t->out_features,
-                                   .in_features = t->in_features, .stats = all[i].stats,
-                                   .rank = all[i].rank};
+                                   .in_features = t->in_features, .vit = t->kind == RF_TASK_VIT,
+                                   .stats = all[i].stats.aqlm, .gen = all[i].stats.vit,
+                                   .method = rf_gen_kind_name(s->a.vit.gen.kind),
+                                   .shared_from = t->shared_name, .rank = all[i].rank};
+        kinds[n] = t->kind == RF_TASK_VIT ? RF_RECORD_VIT : RF_RECORD_MATRIX;
         char path[4096];
         rf_task_shard_path(s->a.out, t, path, sizeof path);
         paths[n] = rf_strdup(path);
@@ -414,9 +478,10 @@ static int finish(run_state *s, task_result *all, double seconds) {
     char *provenance = rf_summary_json(&sum);
     int rc = rf_summary_write(s->a.out, &sum);
     if (rc == RF_OK && complete)
-        rc = rf_checkpoint_assemble(ckpt, s->config_json, provenance, n, paths, names);
+        rc = rf_checkpoint_assemble(ckpt, s->config_json, provenance, n, paths, names, kinds);
     if (rc == RF_OK && complete) {
-        print_table(rows, n);
+        print_aqlm_table(rows, n);
+        print_vit_table(rows, n);
         printf("\nriverforge: %d matrices in %.1f s on %d ranks; checkpoint %s\n", n, seconds,
                s->nranks, ckpt);
         rf_log("assembled %s", ckpt);
@@ -429,6 +494,7 @@ static int finish(run_state *s, task_result *all, double seconds) {
     for (int i = 0; i < n; i++) free((char *)paths[i]);
     free(paths);
     free(names);
+    free(kinds);
     free(rows);
     free(provenance);
     return rc;
@@ -446,7 +512,7 @@ int rf_cmd_run(int argc, char **argv) {
     char model_dir[4096], xtx_path[4096];
     if (s.a.embedded && prepare_embedded_model(&s, model_dir, xtx_path, sizeof model_dir) != RF_OK)
         return RF_EXIT_USAGE;
-    s.config_json = rf_run_config_json(&s.a.cfg, s.a.seed, s.a.xtx);
+    s.config_json = rf_run_config_json(&s.a.cfg, &s.a.vit, s.a.seed, s.a.xtx);
     if (prepare(&s) != RF_OK) return RF_EXIT_USAGE;
     open_rank_log(&s);
     task_result *mine = rf_calloc((size_t)s.tasks.n, sizeof *mine); /* resumed + computed <= n */

@@ -8,7 +8,7 @@
 #include "synth/synth.h"
 
 int rf_cmd_synth(int argc, char **argv) {
-    const char *out = NULL, *arch = "qwen3", *preset = NULL;
+    const char *out = NULL, *arch = "qwen3", *preset = NULL, *vit_names = "siglip";
     int preset_given = rf_cli_has(argc, argv, "--preset");
     for (int i = 1; i < argc; i++) { /* the preset sets defaults that other flags override */
         if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[i + 1];
@@ -33,7 +33,8 @@ int rf_cmd_synth(int argc, char **argv) {
         {"--head-dim", RF_OPT_INT, &s.head_dim, "D", "head dimension"},
         {"--vocab", RF_OPT_INT, &s.vocab, "V", "vocabulary size (embedding rows)"},
         {"--shards", RF_OPT_INT, &s.shards, "N", "safetensors files (1: model.safetensors)"},
-        {"--vit-blocks", RF_OPT_INT, &s.vit_blocks, "B", "vision-tower blocks (SigLIP names; 0: none)"},
+        {"--vit-blocks", RF_OPT_INT, &s.vit_blocks, "B", "vision-tower blocks (0: none)"},
+        {"--vit-names", RF_OPT_STRING, &vit_names, "STYLE", "vision tensor names: siglip (q/k/v/out_proj) or internvit (attn.qkv, attn.proj)"},
         {"--vit-hidden", RF_OPT_INT, &s.vit_hidden, "V", "vision hidden size"},
         {"--vit-mlp", RF_OPT_INT, &s.vit_mlp, "F", "vision MLP size"},
         {"--calib-tokens", RF_OPT_INT, &s.calib_tokens, "N", "synthetic calibration tokens behind each XTX"},
@@ -53,6 +54,9 @@ int rf_cmd_synth(int argc, char **argv) {
     if (rc == RF_OK && strcmp(arch, "qwen3") != 0)
         rc = rf_fail("--arch '%s': riverforge synthesizes qwen3 models", arch);
     if (rc == RF_OK && seed < 0) rc = rf_fail("--seed must be non-negative");
+    if (rc == RF_OK && strcmp(vit_names, "siglip") && strcmp(vit_names, "internvit"))
+        rc = rf_fail("--vit-names '%s': expected siglip or internvit", vit_names);
+    s.vit_style = strcmp(vit_names, "internvit") ? RF_VIT_SIGLIP : RF_VIT_INTERNVIT;
     s.seed = (uint64_t)seed;
     if (rc == RF_OK) rc = rf_synth_write(out, &s);
     if (rc != RF_OK) {

@@ -9,8 +9,10 @@
 #include "common/rf_error.h"
 #include "common/rf_log.h"
 #include "io/checkpoint.h"
+#include "io/vit_record.h"
 
-char *rf_run_config_json(const rf_aqlm_config *c, uint64_t seed, const char *xtx_path) {
+char *rf_run_config_json(const rf_aqlm_config *c, const rf_vit_share *vit, uint64_t seed,
+                         const char *xtx_path) {
     const char *slash = xtx_path ? strrchr(xtx_path, '/') : NULL;
     const char *xtx_name = slash ? slash + 1 : xtx_path; /* the file's name, not its folder */
     json_t *j = json_pack(
@@ -22,6 +24,18 @@ char *rf_run_config_json(const rf_aqlm_config *c, uint64_t seed, const char *xtx
         c->init_max_iter, "init_max_points_per_centroid", c->init_max_points_per_centroid, "seed",
         (json_int_t)seed, "xtx", xtx_name);
     rf_check(j, "cannot build the run configuration JSON");
+    if (vit && vit->npairs > 0) {
+        char share[1024];
+        const rf_gen_config *g = &vit->gen;
+        rf_vit_share_format(vit, share, sizeof share);
+        json_t *gen = json_pack("{s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:f}", "kind",
+                                rf_gen_kind_name(g->kind), "steps", g->steps, "lr", g->lr,
+                                "layers", g->layers, "width", g->width, "rank", g->rank, "qubits",
+                                g->qubits, "noise", g->noise);
+        rf_check(gen && json_object_set_new(j, "vit_share", json_string(share)) == 0 &&
+                     json_object_set_new(j, "vit_generator", gen) == 0,
+                 "cannot build the run configuration JSON");
+    }
     char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(j);
     rf_check(text, "cannot serialize the run configuration JSON");
@@ -29,13 +43,17 @@ char *rf_run_config_json(const rf_aqlm_config *c, uint64_t seed, const char *xtx
 }
 
 int rf_tasks_check_done(const rf_task_list *list, const char *out_dir, const char *config_json,
-                        int rank, int nranks, unsigned char *done, rf_aqlm_stats *stats) {
+                        int rank, int nranks, unsigned char *done, rf_task_stats *stats) {
     int found = 0;
     for (int i = rank; i < list->n; i += nranks) {
         char path[4096];
         rf_task_shard_path(out_dir, &list->tasks[i], path, sizeof path);
         if (access(path, F_OK) != 0) continue;
-        if (rf_shard_verify(path, list->tasks[i].name, config_json, &stats[i]) == RF_OK) {
+        const rf_task *t = &list->tasks[i];
+        int rc = t->kind == RF_TASK_VIT
+                     ? rf_vit_shard_verify(path, t->name, config_json, &stats[i].vit)
+                     : rf_shard_verify(path, t->name, config_json, &stats[i].aqlm);
+        if (rc == RF_OK) {
             done[i] = 1;
             found++;
         } else {

@@ -30,7 +30,7 @@ static int compile(regex_t *re, const char *pattern, const char *what) {
 }
 
 int rf_tasks_build(const rf_st_model *model, const char *only_regex, const rf_aqlm_config *cfg,
-                   uint64_t run_seed, rf_task_list *list) {
+                   const rf_vit_share *vit, uint64_t run_seed, rf_task_list *list) {
     regex_t linear, only;
     memset(list, 0, sizeof *list);
     rf_check(compile(&linear, LLM_LINEAR, "internal pattern") == RF_OK, "%s", rf_last_error());
@@ -68,10 +68,12 @@ int rf_tasks_build(const rf_st_model *model, const char *only_regex, const rf_aq
         task->seed = rf_task_seed(run_seed, task->name);
         list->n++;
     }
+    if (rc == RF_OK && vit && vit->npairs > 0)
+        rc = rf_vit_tasks_add(model, vit, only_regex ? &only : NULL, run_seed, list);
     regfree(&linear);
     if (only_regex) regfree(&only);
     if (rc == RF_OK && list->n == 0)
-        rc = only_regex ? rf_fail("--only '%s' matches no linear matrix of the model", only_regex)
+        rc = only_regex ? rf_fail("--only '%s' matches no matrix of the run", only_regex)
                         : rf_fail("the model has no language-model linear matrices "
                                   "(expected names like model.layers.0.self_attn.q_proj.weight)");
     if (rc != RF_OK) {

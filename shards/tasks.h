@@ -1,12 +1,17 @@
 /* tasks.h -- the task model of a run: which matrices a run quantizes, in which order, with which
  * seed, and where each one's shard lives.
  *
- * A task is one linear matrix of the language model: the tensors named
- *   [language_model.]model.layers.N.{self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj}.weight
- * (Qwen3-4B: 36 x 7 = 252), narrowed by --only REGEX (POSIX extended, matched anywhere in the
- * task name). Every rank builds the same list from the safetensors headers. Order: predicted cost
- * (FLOP of rf_aqlm_quantize), largest first, ties by name -- so the big matrices start early and
- * the small ones fill the gaps at the end. A task's seed depends only on the run seed and its name.
+ * A task is one matrix:
+ *   AQLM  a linear matrix of the language model, the tensors named
+ *         [language_model.]model.layers.N.{self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj}.weight
+ *         (Qwen3-4B: 36 x 7 = 252), quantized with rf_aqlm_quantize;
+ *   VIT   a matrix of a vision block that --vit-share makes reuse another block's
+ *         (shards/vit_share.h), generated with rf_gen_train.
+ * Both narrowed by --only REGEX (POSIX extended, matched anywhere in the task name). Every rank
+ * builds the same list from the safetensors headers. Order: predicted cost (FLOP of the task's
+ * kernel), largest first, ties by name -- so the big matrices start early and the small ones fill
+ * the gaps at the end; both kinds share the queue. A task's seed depends only on the run seed and
+ * its name.
  */
 #ifndef RF_TASKS_H
 #define RF_TASKS_H
@@ -15,10 +20,16 @@
 
 #include "io/safetensors.h"
 #include "kernels/aqlm.h"
+#include "shards/vit_share.h"
+
+typedef enum { RF_TASK_AQLM = 0, RF_TASK_VIT = 1 } rf_task_kind;
 
 typedef struct {
+    rf_task_kind kind;
     char name[256];     /* tensor name without ".weight": the task name */
-    const rf_st_tensor *tensor;
+    const rf_st_tensor *tensor;  /* AQLM: the matrix; VIT: block B's original (the target) */
+    const rf_st_tensor *shared;  /* VIT: block A's matrix, which block B reuses */
+    char shared_name[256];       /* VIT: its name without ".weight" */
     int64_t out_features, in_features;
     double cost;        /* predicted FLOP */
     uint64_t seed;
@@ -29,11 +40,23 @@ typedef struct {
     rf_task *tasks;     /* in run order */
 } rf_task_list;
 
-/* RF_ERR with one line naming the tensor or the flag: a bad --only regex, no matching matrix,
- * a matrix that is not 2-D, a configuration that does not fit a matrix's shape. */
+/* A finished task's numbers: aqlm for RF_TASK_AQLM, vit for RF_TASK_VIT. */
+typedef struct {
+    rf_aqlm_stats aqlm;
+    rf_gen_stats vit;
+} rf_task_stats;
+
+/* vit (may be NULL: no sharing) adds the VIT tasks. RF_ERR with one line naming the tensor or
+ * the flag: a bad --only regex, no matching matrix, a matrix that is not 2-D, a configuration
+ * that does not fit a matrix's shape, a --vit-share block the model does not have. */
 int rf_tasks_build(const rf_st_model *model, const char *only_regex, const rf_aqlm_config *cfg,
-                   uint64_t run_seed, rf_task_list *list);
+                   const rf_vit_share *vit, uint64_t run_seed, rf_task_list *list);
 void rf_tasks_free(rf_task_list *list);
+
+/* vit_share.c: appends the VIT tasks of vit (matching only, when not NULL) to list, whose tasks
+ * array has room for model->ntensors. */
+int rf_vit_tasks_add(const rf_st_model *model, const rf_vit_share *vit, const regex_t *only,
+                     uint64_t run_seed, rf_task_list *list);
 
 /* OUT/shards/NAME.h5 */
 void rf_task_shard_path(const char *out_dir, const rf_task *t, char *path, size_t len);

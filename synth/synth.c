@@ -152,20 +152,30 @@ static int make_layer(const rf_synth_spec *s, int layer, synth_tensor *list) {
 #define LAYER_TENSORS 11
 #define VIT_BLOCK_TENSORS 16
 
-/* One vision block's tensors (SigLIP names), appended to list. */
+/* The linear modules of a vision block and their shapes, per naming style. */
+typedef struct {
+    const char *module;
+    int out_mult, out_mlp, in_mlp; /* rows: out_mult x (vit_mlp if out_mlp else vit_hidden) */
+} vit_linear;
+
+static const vit_linear SIGLIP_LINEAR[6] = {
+    {"self_attn.q_proj", 1, 0, 0}, {"self_attn.k_proj", 1, 0, 0}, {"self_attn.v_proj", 1, 0, 0},
+    {"self_attn.out_proj", 1, 0, 0}, {"mlp.fc1", 1, 1, 0}, {"mlp.fc2", 1, 0, 1}};
+static const vit_linear INTERNVIT_LINEAR[4] = {
+    {"attn.qkv", 3, 0, 0}, {"attn.proj", 1, 0, 0}, {"mlp.fc1", 1, 1, 0}, {"mlp.fc2", 1, 0, 1}};
+
+/* One vision block's tensors (SigLIP or InternViT names), appended to list. */
 static int make_vit_block(const rf_synth_spec *s, int block, synth_tensor *list) {
-    const struct {
-        const char *module;
-        int rows_mlp, cols_mlp; /* 1: that dimension is vit_mlp, else vit_hidden */
-    } LINEAR[6] = {{"self_attn.q_proj", 0, 0}, {"self_attn.k_proj", 0, 0}, {"self_attn.v_proj", 0, 0},
-                   {"self_attn.out_proj", 0, 0}, {"mlp.fc1", 1, 0}, {"mlp.fc2", 0, 1}};
+    int internvit = s->vit_style == RF_VIT_INTERNVIT;
+    const vit_linear *linear = internvit ? INTERNVIT_LINEAR : SIGLIP_LINEAR;
+    int nlinear = internvit ? 4 : 6;
     int n = 0;
-    for (int j = 0; j < 6; j++) {
-        int64_t out = LINEAR[j].rows_mlp ? s->vit_mlp : s->vit_hidden;
-        int64_t in = LINEAR[j].cols_mlp ? s->vit_mlp : s->vit_hidden;
+    for (int j = 0; j < nlinear; j++) {
+        int64_t out = (int64_t)linear[j].out_mult * (linear[j].out_mlp ? s->vit_mlp : s->vit_hidden);
+        int64_t in = linear[j].in_mlp ? s->vit_mlp : s->vit_hidden;
         char shared_name[160];
-        snprintf(shared_name, sizeof shared_name, "vision_model.encoder.layers.*.%s.weight", LINEAR[j].module);
-        snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.%s.weight", block, LINEAR[j].module);
+        snprintf(shared_name, sizeof shared_name, "vision_model.encoder.layers.*.%s.weight", linear[j].module);
+        snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.%s.weight", block, linear[j].module);
         synth_tensor shared = {0}, own = {0};
         rf_rng rng;
         rf_rng_init(&rng, rf_task_seed(s->seed, shared_name));
@@ -180,13 +190,17 @@ static int make_vit_block(const rf_synth_spec *s, int block, synth_tensor *list)
             own.bf16[i] = rf_f32_to_bf16(0.8f * rf_bf16_to_f32(shared.bf16[i]) + 0.6f * rf_bf16_to_f32(own.bf16[i]));
         free(shared.bf16);
         n++;
-        snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.%s.bias", block, LINEAR[j].module);
+        snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.%s.bias", block, linear[j].module);
         rf_rng_init(&rng, rf_task_seed(s->seed, list[n].name));
         make_vector_like(&rng, 1, out, 0, 0.0, 0.02, &list[n++]);
     }
     for (int j = 0; j < 4; j++, n++) {
-        snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.layer_norm%d.%s",
-                 block, 1 + j / 2, j % 2 ? "bias" : "weight");
+        if (internvit)
+            snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.norm%d.%s",
+                     block, 1 + j / 2, j % 2 ? "bias" : "weight");
+        else
+            snprintf(list[n].name, sizeof list[n].name, "vision_model.encoder.layers.%d.layer_norm%d.%s",
+                     block, 1 + j / 2, j % 2 ? "bias" : "weight");
         rf_rng rng;
         rf_rng_init(&rng, rf_task_seed(s->seed, list[n].name));
         make_vector_like(&rng, 1, s->vit_hidden, 0, j % 2 ? 0.0 : 1.0, 0.05, &list[n]);
@@ -363,7 +377,8 @@ static int write_config(const char *dir, const rf_synth_spec *s) {
     json_object_set_new(c, "riverforge_synth_seed", json_integer((json_int_t)s->seed));
     if (s->vit_blocks > 0)
         json_object_set_new(c, "vision_config",
-                            json_pack("{s:s, s:i, s:i, s:i}", "model_type", "siglip_vision_model",
+                            json_pack("{s:s, s:i, s:i, s:i}", "model_type",
+                                      s->vit_style == RF_VIT_INTERNVIT ? "intern_vit_6b" : "siglip_vision_model",
                                       "num_hidden_layers", s->vit_blocks, "hidden_size",
                                       s->vit_hidden, "intermediate_size", s->vit_mlp));
     char path[4096], tmp[4200];

@@ -14,7 +14,9 @@
  *
  * With vit_blocks > 0, a SigLIP-style vision tower in the first file, named as Hugging Face names
  * it: vision_model.encoder.layers.N.{self_attn.{q,k,v,out}_proj, mlp.fc1, mlp.fc2}.{weight,bias}
- * and layer_norm{1,2}.{weight,bias}, with "vision_config" in config.json. Each vision matrix is
+ * and layer_norm{1,2}.{weight,bias}, with "vision_config" in config.json; or, with
+ * vit_style RF_VIT_INTERNVIT, as InternViT (InternVL) names it: ...layers.N.{attn.qkv [3V, V],
+ * attn.proj, mlp.fc1, mlp.fc2}.{weight,bias} and norm{1,2}.{weight,bias}. Each vision matrix is
  * 0.8 x a part shared by all blocks (seeded by its name without the block index) + 0.6 x a part
  * of its own: neighbouring blocks are alike, as in trained ViTs, which is what block sharing
  * (MiniViT, QGP) exploits.
@@ -24,9 +26,12 @@
 
 #include <stdint.h>
 
+typedef enum { RF_VIT_SIGLIP = 0, RF_VIT_INTERNVIT = 1 } rf_vit_style;
+
 typedef struct {
     int layers, hidden, intermediate, heads, kv_heads, head_dim, vocab;
     int vit_blocks, vit_hidden, vit_mlp; /* a vision tower when vit_blocks > 0 */
+    rf_vit_style vit_style;              /* its tensor names */
     int shards;           /* safetensors files; 1 writes model.safetensors */
     int calib_tokens;     /* N tokens behind each XTX */
     uint64_t seed;

@@ -6,6 +6,9 @@
  * float16 [M, K, og, ig], scales float16 [out/og]), dequantizes with the DESIGN formula written
  * out here (not riverforge's own dequantizer), and recomputes rel_act_err and rel_w_err against
  * the model's original weights: they must equal the stored attributes to 1e-6 relative.
+ * For every /vit/NAME (a generated shared-block matrix) it reads the float32 weight and recomputes
+ * rel_w_err against NAME.weight and shared_rel_w_err of shared_from against it; the generated
+ * matrix must be no worse than plain sharing, and method "none" must be block A's matrix itself.
  * Exit 0 when everything holds; one line per problem otherwise. */
 #include <hdf5.h>
 #include <math.h>
@@ -154,6 +157,79 @@ static void check_matrix(hid_t file, const char *name, const rf_st_model *model,
     H5Gclose(g);
 }
 
+static char *attr_string(hid_t g, const char *a) {
+    char *v = NULL;
+    hid_t id = H5Aopen(g, a, H5P_DEFAULT);
+    if (id < 0) return strdup("");
+    hid_t t = H5Aget_type(id);
+    H5Aread(id, t, &v);
+    H5Tclose(t);
+    H5Aclose(id);
+    return v ? v : strdup("");
+}
+
+/* ||a - b|| / ||b|| */
+static double rel_err(const float *a, const float *b, int64_t n) {
+    double d2 = 0, b2 = 0;
+    for (int64_t i = 0; i < n; i++) {
+        d2 += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        b2 += (double)b[i] * b[i];
+    }
+    return sqrt(d2 / b2);
+}
+
+static void check_vit(hid_t file, const char *name, const rf_st_model *model) {
+    char path[512], tensor[512], shared_tensor[600];
+    snprintf(path, sizeof path, "/vit/%s", name);
+    snprintf(tensor, sizeof tensor, "%s.weight", name);
+    hid_t g = H5Gopen2(file, path, H5P_DEFAULT);
+    char *method = attr_string(g, "method"), *from = attr_string(g, "shared_from");
+    snprintf(shared_tensor, sizeof shared_tensor, "%s.weight", from);
+    const rf_st_tensor *t = rf_st_find(model, tensor), *ts = rf_st_find(model, shared_tensor);
+    EXPECT(t && ts, "the model has no %s or no %s", tensor, shared_tensor);
+    int64_t out = attr_int(g, "out_features"), in = attr_int(g, "in_features");
+    if (t && ts) {
+        EXPECT(out == t->shape[0] && in == t->shape[1], "shape attrs differ from the model's");
+        hsize_t shape[2] = {(hsize_t)out, (hsize_t)in};
+        float *gen = read_dataset(name, g, "weight", H5T_FLOAT, 4, 2, shape);
+        float *w = malloc((size_t)(out * in) * sizeof *w), *ws = malloc((size_t)(out * in) * sizeof *ws);
+        rf_st_to_f32(model, t, w);
+        rf_st_to_f32(model, ts, ws);
+        if (gen) {
+            double rel = rel_err(gen, w, out * in), shared = rel_err(ws, w, out * in);
+            double st = attr_double(g, "rel_w_err"), st_shared = attr_double(g, "shared_rel_w_err");
+            EXPECT(fabs(rel - st) <= 1e-6 * rel, "rel_w_err %.9g, stored %.9g", rel, st);
+            EXPECT(fabs(shared - st_shared) <= 1e-6 * shared, "shared_rel_w_err %.9g, stored %.9g",
+                   shared, st_shared);
+            EXPECT(rel <= shared * (1 + 1e-6), "rel_w_err %.9g is worse than plain sharing's %.9g",
+                   rel, shared);
+            EXPECT(attr_int(g, "beats_baseline") == (st < attr_double(g, "baseline_rel_w_err")),
+                   "beats_baseline disagrees with the errors");
+            if (!strcmp(method, "none"))
+                EXPECT(memcmp(gen, ws, (size_t)(out * in) * sizeof *gen) == 0,
+                       "method none: the weight is not %s", shared_tensor);
+        }
+        free(gen);
+        free(w);
+        free(ws);
+    }
+    free(method);
+    free(from);
+    H5Gclose(g);
+}
+
+/* The names under group (a NULL-terminated list), or an empty list when it is missing. */
+static char **list_group(hid_t file, const char *group, hsize_t *n) {
+    *n = 0;
+    if (H5Lexists(file, group + 1, H5P_DEFAULT) <= 0) return calloc(1, sizeof(char *));
+    hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    H5Gget_num_objs(g, n);
+    char **names = calloc(*n + 1, sizeof *names);
+    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, collect, &names);
+    H5Gclose(g);
+    return names;
+}
+
 int main(int argc, char **argv) {
     if (argc < 4 || argc > 5) {
         fprintf(stderr, "usage: check_checkpoint CHECKPOINT.h5 MODEL EXPECTED_MATRICES [XTX.h5]\n");
@@ -169,21 +245,24 @@ int main(int argc, char **argv) {
     hid_t file = H5Fopen(argv[1], H5F_ACC_RDONLY, H5P_DEFAULT);
     EXPECT(file >= 0, "cannot open");
     if (file < 0) return 1;
-    hid_t mats = H5Gopen2(file, "/matrices", H5P_DEFAULT);
-    hsize_t n = 0;
-    H5Gget_num_objs(mats, &n);
+    hsize_t n = 0, nvit = 0;
+    char **names = list_group(file, "/matrices", &n);
     EXPECT((long)n == atol(argv[3]), "%llu matrices, expected %s", (unsigned long long)n, argv[3]);
-    char **names = calloc(n + 1, sizeof *names);
-    H5Literate(mats, H5_INDEX_NAME, H5_ITER_INC, NULL, collect, &names);
     for (hsize_t i = 0; i < n; i++) {
         check_matrix(file, names[i], &model, xf);
         free(names[i]);
     }
     free(names);
-    H5Gclose(mats);
+    names = list_group(file, "/vit", &nvit);
+    for (hsize_t i = 0; i < nvit; i++) {
+        check_vit(file, names[i], &model);
+        free(names[i]);
+    }
+    free(names);
     H5Fclose(file);
     if (xf) rf_xtx_close(xf);
     rf_st_close(&model);
-    printf("%s: %llu matrices checked, %d failures\n", argv[1], (unsigned long long)n, failures);
+    printf("%s: %llu matrices and %llu generated ViT matrices checked, %d failures\n", argv[1],
+           (unsigned long long)n, (unsigned long long)nvit, failures);
     return failures ? 1 : 0;
 }

@@ -31,6 +31,7 @@
 #include "io/checkpoint.h"
 
 static const char *CONFIG = "{\"method\":\"aqlm\",\"num_codebooks\":2,\"seed\":7}";
+static const rf_record_kind MATRICES[3] = {RF_RECORD_MATRIX, RF_RECORD_MATRIX, RF_RECORD_MATRIX};
 
 /* ---- fixtures: a fresh temporary directory per test ---- */
 
@@ -309,7 +310,7 @@ static void test_assemble_three_shards(void **state) {
 
     in_dir(path, state, "checkpoint.h5");
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (rf_checkpoint_assemble(path, CONFIG, provenance, 3, shards, names) != RF_OK)
+    if (rf_checkpoint_assemble(path, CONFIG, provenance, 3, shards, names, MATRICES) != RF_OK)
         fail_msg("%s", rf_last_error());
     assert_false(exists(tmp));
 
@@ -345,7 +346,7 @@ static void test_assemble_three_shards(void **state) {
 static void test_assemble_empty(void **state) {
     char path[4096];
     in_dir(path, state, "checkpoint.h5");
-    assert_int_equal(rf_checkpoint_assemble(path, CONFIG, NULL, 0, NULL, NULL), RF_OK);
+    assert_int_equal(rf_checkpoint_assemble(path, CONFIG, NULL, 0, NULL, NULL, NULL), RF_OK);
     char **list = NULL;
     int n = -1;
     assert_int_equal(rf_checkpoint_list(path, &list, &n), RF_OK);
@@ -440,7 +441,7 @@ static void flipped_byte(void **state, const char *leaf) {
 
     const char *shards[1] = {path}, *names[1] = {f.rec.name};
     in_dir(ckpt, state, "checkpoint.h5");
-    assert_int_equal(rf_checkpoint_assemble(ckpt, CONFIG, "{}", 1, shards, names), RF_ERR);
+    assert_int_equal(rf_checkpoint_assemble(ckpt, CONFIG, "{}", 1, shards, names, MATRICES), RF_ERR);
     assert_error_mentions(path, want);
     assert_error_mentions(ckpt, NULL);
     assert_false(exists(ckpt));
@@ -503,7 +504,7 @@ static void test_write_missing_directory(void **state) {
     assert_false(exists(path));
     assert_false(exists(tmp));
     const char *shards[1] = {path}, *names[1] = {"w"};
-    assert_int_equal(rf_checkpoint_assemble(path, CONFIG, "{}", 1, shards, names), RF_ERR);
+    assert_int_equal(rf_checkpoint_assemble(path, CONFIG, "{}", 1, shards, names, MATRICES), RF_ERR);
     assert_error_mentions(path, NULL);
     assert_false(exists(path));
     free_fixture(&f);

@@ -58,7 +58,7 @@ static void test_selects_llm_linears_in_cost_order(void **state) {
     open_model(state, &m);
     rf_aqlm_config c = tiny_config();
     rf_task_list l;
-    assert_int_equal(rf_tasks_build(&m, NULL, &c, 7, &l), RF_OK);
+    assert_int_equal(rf_tasks_build(&m, NULL, &c, NULL, 7, &l), RF_OK);
     assert_int_equal(l.n, 4); /* not the norm, the embedding, the vision matrix or the bias */
     for (int i = 0; i + 1 < l.n; i++) assert_true(l.tasks[i].cost >= l.tasks[i + 1].cost);
     /* the largest work: [16, 64] has in = 64 (the Adam product is out*in*in) */
@@ -80,15 +80,15 @@ static void test_only_and_its_errors(void **state) {
     open_model(state, &m);
     rf_aqlm_config c = tiny_config();
     rf_task_list l;
-    assert_int_equal(rf_tasks_build(&m, "q_proj|k_proj", &c, 0, &l), RF_OK);
+    assert_int_equal(rf_tasks_build(&m, "q_proj|k_proj", &c, NULL, 0, &l), RF_OK);
     assert_int_equal(l.n, 2);
     rf_tasks_free(&l);
-    assert_int_equal(rf_tasks_build(&m, "up_proj", &c, 0, &l), RF_ERR);
+    assert_int_equal(rf_tasks_build(&m, "up_proj", &c, NULL, 0, &l), RF_ERR);
     assert_non_null(strstr(rf_last_error(), "--only 'up_proj' matches no linear matrix"));
-    assert_int_equal(rf_tasks_build(&m, "(", &c, 0, &l), RF_ERR);
+    assert_int_equal(rf_tasks_build(&m, "(", &c, NULL, 0, &l), RF_ERR);
     assert_non_null(strstr(rf_last_error(), "--only '(' is not a valid regular expression"));
     c.in_group_size = 32; /* divides 64 but not 16 */
-    assert_int_equal(rf_tasks_build(&m, NULL, &c, 0, &l), RF_ERR);
+    assert_int_equal(rf_tasks_build(&m, NULL, &c, NULL, 0, &l), RF_ERR);
     assert_non_null(strstr(rf_last_error(), "[32, 16]: --in_group_size 32"));
     rf_st_close(&m);
 }
