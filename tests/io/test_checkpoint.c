@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "tmpdir_fixture.h"
+#include "corrupt_fixture.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -194,36 +195,6 @@ static void assert_root_attrs(hid_t file, const char *format) {
     assert_int_equal(strlen(s), 20);
     assert_true(s[4] == '-' && s[10] == 'T' && s[19] == 'Z');
     free(s);
-}
-
-/* The file offset of the first chunk of /matrices/NAME/LEAF. */
-static haddr_t first_chunk(const char *path, const char *name, const char *leaf) {
-    char p[512];
-    snprintf(p, sizeof p, "/matrices/%s/%s", name, leaf);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(file >= 0);
-    hid_t d = H5Dopen2(file, p, H5P_DEFAULT);
-    assert_true(d >= 0);
-    hid_t space = H5Dget_space(d);
-    haddr_t addr = HADDR_UNDEF;
-    hsize_t size = 0;
-    unsigned mask;
-    assert_true(H5Dget_chunk_info(d, space, 0, NULL, &mask, &addr, &size) >= 0);
-    assert_true(addr != HADDR_UNDEF && size > 8);
-    H5Sclose(space);
-    H5Dclose(d);
-    H5Fclose(file);
-    return addr;
-}
-
-static void flip_byte(const char *path, off_t at) {
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    unsigned char b;
-    assert_int_equal(pread(fd, &b, 1, at), 1);
-    b ^= 0x5a;
-    assert_int_equal(pwrite(fd, &b, 1, at), 1);
-    close(fd);
 }
 
 /* ---- round trips ---- */
@@ -429,7 +400,9 @@ static void flipped_byte(void **state, const char *leaf) {
     char path[4096], want[256], ckpt[4096];
     fixture f;
     write_one(state, path, &f);
-    flip_byte(path, (off_t)first_chunk(path, f.rec.name, leaf) + 5);
+    char dset[512];
+    snprintf(dset, sizeof dset, "/matrices/%s/%s", f.rec.name, leaf);
+    flip_byte(path, (off_t)first_chunk(path, dset) + 5);
     snprintf(want, sizeof want, "/matrices/%s/%s", f.rec.name, leaf);
 
     assert_int_equal(rf_shard_verify(path, f.rec.name, CONFIG, NULL), RF_ERR);

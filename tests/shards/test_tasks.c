@@ -84,7 +84,7 @@ static void test_only_and_its_errors(void **state) {
     assert_int_equal(l.n, 2);
     rf_tasks_free(&l);
     assert_int_equal(rf_tasks_build(&m, "up_proj", &c, NULL, 0, &l), RF_ERR);
-    assert_non_null(strstr(rf_last_error(), "--only 'up_proj' matches no linear matrix"));
+    assert_non_null(strstr(rf_last_error(), "--only 'up_proj' matches no matrix of the run"));
     assert_int_equal(rf_tasks_build(&m, "(", &c, NULL, 0, &l), RF_ERR);
     assert_non_null(strstr(rf_last_error(), "--only '(' is not a valid regular expression"));
     c.in_group_size = 32; /* divides 64 but not 16 */
