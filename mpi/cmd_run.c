@@ -84,6 +84,9 @@ static void catch_stop_signals(void) {
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The embedded model's vision tower (4 blocks) and the sharing its run does by default. */
+#define EMBEDDED_VIT_SHARE "2:3"
+
 rf_aqlm_config rf_embedded_default_config(void) {
     rf_aqlm_config c = rf_aqlm_config_default();
     c.num_codebooks = 2;
@@ -113,6 +116,7 @@ static int parse_args(int argc, char **argv, run_args *a, int rank) {
     };
     rf_cli_aqlm_opts(&a->cfg, opts + 7);
     rf_cli_vit_opts(&a->vit_flags, argc, argv, opts + 7 + RF_AQLM_NUM_OPTS);
+    if (a->embedded) a->vit_flags.share = EMBEDDED_VIT_SHARE;
     int nopts = (int)(sizeof opts / sizeof opts[0]);
     int rc = rf_cli_parse(argc, argv, "run", opts, nopts);
     if (rc == 1) {
@@ -124,7 +128,8 @@ static int parse_args(int argc, char **argv, run_args *a, int rank) {
                         "and a generator (qgp, paramgen, none) makes B's, committed under /vit/NAME.\n"
                         "A rerun with the same --out resumes: verified shards are kept.\n"
                         "Without --model: an embedded synthetic Qwen3-shaped model (2 layers, hidden 256)\n"
-                        "with a quick 2x8 configuration (10 epochs x 20 steps).\n"
+                        "with a quick 2x8 configuration (10 epochs x 20 steps), and a 4-block vision\n"
+                        "tower whose block 3 reuses block 2's matrices (--vit-share " EMBEDDED_VIT_SHARE ").\n"
                         "Exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted.",
                         opts, nopts);
         return 1;
@@ -183,8 +188,12 @@ static int prepare_embedded_model(run_state *s, char *model_dir, char *xtx_path,
         rc = rf_make_dirs(s->a.out);
         if (rc == RF_OK && access(config, F_OK) != 0) {
             rf_synth_spec spec = rf_synth_default();
-            printf("riverforge: writing the embedded default model (synthetic Qwen3-shaped, %d layers, hidden %d) to %s\n",
-                   spec.layers, spec.hidden, model_dir);
+            spec.vit_blocks = 4;
+            spec.vit_hidden = 64;
+            spec.vit_mlp = 256;
+            printf("riverforge: writing the embedded default model (synthetic Qwen3-shaped, %d layers, "
+                   "hidden %d; vision tower of %d blocks, hidden %d) to %s\n",
+                   spec.layers, spec.hidden, spec.vit_blocks, spec.vit_hidden, model_dir);
             rc = rf_synth_write(model_dir, &spec);
         }
     }
