@@ -65,13 +65,24 @@ double rf_gen_predicted_bytes(int64_t out, int64_t in, const rf_gen_config *cfg)
 }
 
 double rf_gen_rel_err(const float *a, const float *b, int64_t n) {
-    double num = 0, den = 0;
-#pragma omp parallel for reduction(+ : num, den) schedule(static)
-    for (int64_t j = 0; j < n; j++) {
-        double d = (double)a[j] - (double)b[j];
-        num += d * d;
-        den += (double)b[j] * (double)b[j];
+    /* fixed blocks summed in block order: the same bits for any thread count */
+    enum { BLOCK = 65536 };
+    int64_t nblocks = (n + BLOCK - 1) / BLOCK;
+    double *part = rf_calloc((size_t)(2 * nblocks + 2), sizeof *part);
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < nblocks; k++) {
+        double num = 0, den = 0;
+        for (int64_t j = k * BLOCK; j < n && j < (k + 1) * BLOCK; j++) {
+            double d = (double)a[j] - (double)b[j];
+            num += d * d;
+            den += (double)b[j] * (double)b[j];
+        }
+        part[2 * k] = num;
+        part[2 * k + 1] = den;
     }
+    double num = 0, den = 0;
+    for (int64_t k = 0; k < nblocks; k++) num += part[2 * k], den += part[2 * k + 1];
+    free(part);
     return den > 0 ? sqrt(num / den) : (num > 0 ? INFINITY : 0.0);
 }
 

@@ -9,14 +9,16 @@
  *   qgp       the paper's design. psi0 = amplitude encoding of S on n = ceil(log2 N) qubits; a
  *             circuit of L layers (fused RX RY RZ per qubit, then the CNOT chain) with angles of
  *             its own; p = |psi|^2. Each entry has features f_j = (p_j 2^n, the n bits of j as
- *             +-1, S_j / s) with s = rms(S), and a read-out MLP F -> H -> H -> 1 (tanh) shared
+ *             +1 when set and -1 when clear, S_j / s) with s = rms(S), and a read-out MLP F -> H -> H -> 1 (tanh) shared
  *             by all entries gives G_j = s (S_j / s + mlp(f_j)). The output layer starts at zero,
  *             so training starts from plain sharing.
  *   paramgen  the public RiverONE code's stage 4. 12 qubits amplitude-encode fixed random
  *             features (drawn from the seed); 3 layers of RX RY RZ + CNOT ring, with optional
  *             noise while training (per qubit per layer, with probability p, an X, Y or Z);
  *             <Z_q> -> MLP 12 -> 256 -> 256 -> (out + in) r -> U [out, r], V [in, r];
- *             G = S + s U V^T / sqrt(r). The output layer starts at zero.
+ *             G = S + s U V^T / sqrt(r). The U half of the output layer starts at zero (all
+ *             zero would be a saddle of U V^T where every gradient vanishes), so training
+ *             starts from plain sharing.
  *
  * Classical baseline (the adapter the paper compares against), trained the same way in the same
  * task: qgp's read-out without the p_j feature, its hidden width raised until it has at least as
@@ -25,7 +27,9 @@
  *
  * Training: Adam on L = ||G - W||_F^2 / ||W||_F^2 over all entries (full batch) for `steps`
  * steps; the best iterate is kept, so rel_w_err <= shared_rel_w_err always. Deterministic for a
- * given seed and thread count. Kernels never see MPI, files or the CLI.
+ * given seed, whatever the thread count (sums run over fixed chunks in a fixed order), on one CPU
+ * type (the read-out kernel picks AVX-512, AVX2 or plain code). Kernels never see MPI, files or
+ * the CLI.
  */
 #ifndef RF_VITGEN_H
 #define RF_VITGEN_H
@@ -90,7 +94,8 @@ double rf_gen_predicted_bytes(int64_t out, int64_t in, const rf_gen_config *cfg)
 
 /* Trains the generator (and the baseline) and fills res (free with rf_gen_free) and stats.
  * progress is called between steps with the fraction done; when it returns nonzero the training
- * stops, res holds nothing and the result is RF_AQLM_CANCELLED. Otherwise RF_OK. */
+ * stops, res holds nothing and the result is RF_AQLM_CANCELLED. RF_ERR (one line) when S or W
+ * holds a NaN/Inf or S is all zero (nothing to encode). Otherwise RF_OK. */
 int rf_gen_train(const float *shared, const float *target, int64_t out, int64_t in,
                  const rf_gen_config *cfg, uint64_t seed, rf_gen_result *res, rf_gen_stats *stats,
                  rf_progress_fn progress, void *progress_ctx);
