@@ -28,7 +28,7 @@
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
-#include "kernels/gen_mlp.h"
+#include "kernels/qgp_readout.h"
 #include "kernels/statevec.h"
 #include "kernels/vitgen.h"
 #include "kernels/vitgen_internal.h"

@@ -13,7 +13,7 @@
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
-#include "kernels/gen_mlp.h"
+#include "kernels/qgp_readout.h"
 
 typedef struct {
     int nlayers, sizes[RF_MLP_MAX_LAYERS + 1];
