@@ -27,6 +27,8 @@
 #include "kernels/aqlm.h"
 #include "kernels/aqlm_internal.h"
 
+#include "bench_util.h"
+
 static void *read_file(const char *path, size_t n) {
     FILE *f = fopen(path, "rb");
     if (!f) rf_fatal("cannot open %s", path);
@@ -68,22 +70,6 @@ static void synthetic(int64_t out, int64_t in, uint64_t seed, float **W, float *
                 (int)in, X, (int)in, 0.0f, *XTX, (int)in);
     free(X);
     free(L);
-}
-
-/* GFLOP/s of a square sgemm of size n: the machine's dense peak on these threads. */
-static double sgemm_gflops(int n) {
-    float *a = rf_calloc((size_t)n * n, sizeof *a), *b = rf_calloc((size_t)n * n, sizeof *b);
-    float *c = rf_malloc((size_t)n * n * sizeof *c);
-    for (int64_t j = 0; j < (int64_t)n * n; j++) a[j] = b[j] = 1e-3f * (float)(j % 97);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-    double best = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        double t = rf_now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-        best = fmax(best, 2.0 * n * n * n / (rf_now() - t) / 1e9);
-    }
-    free(c), free(b), free(a);
-    return best;
 }
 
 int main(int argc, char **argv) {
@@ -150,7 +136,7 @@ int main(int argc, char **argv) {
     printf("bench_aqlm: %s [%lld, %lld], %dx%d ig%d og%d beam%d, %d threads\n", label,
            (long long)out, (long long)in, M, cfg.nbits_per_codebook, cfg.in_group_size,
            cfg.out_group_size, cfg.beam_size, omp_get_max_threads());
-    double peak = sgemm_gflops(2048);
+    double peak = sgemm_rate(2048, 3) / 1e9;
     const double xtx_flop = 2.0 * out * in * in;
     const double score_flop = 2.0 * out * in * K * M * cfg.beam_size;
 
@@ -207,7 +193,7 @@ int main(int argc, char **argv) {
     rf_aqlm_free(&q);
     free(m_order), free(g_order);
 
-    peak = fmax(peak, sgemm_gflops(2048)); /* again: a busy moment must not lower the floor */
+    peak = fmax(peak, sgemm_rate(2048, 3) / 1e9); /* again: a busy moment must not lower the floor */
     printf("sgemm 2048^3                 %8.1f GFLOP/s (the floor's speed)\n", peak);
     printf("k-means init                 %8.3f s\n", t_init);
     printf("Adam step                    %8.4f s  %6.1f GFLOP/s  floor %.4f s\n", t_step,

@@ -33,54 +33,9 @@
 #include "kernels/vitgen.h"
 #include "kernels/vitgen_internal.h"
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "bench_util.h"
 
 static int reps = 2;
-
-#define BEST(var, stmt)                                                                            \
-    do {                                                                                           \
-        var = 1e30;                                                                                \
-        for (int r_ = 0; r_ < reps; r_++) {                                                        \
-            const double t0_ = now_s();                                                            \
-            stmt;                                                                                  \
-            const double t_ = now_s() - t0_;                                                       \
-            if (t_ < var) var = t_;                                                                \
-        }                                                                                          \
-    } while (0)
-
-static void par_memcpy(void *dst, const void *src, size_t bytes) {
-#pragma omp parallel
-    {
-        const int T = omp_get_num_threads(), t = omp_get_thread_num();
-        const size_t lo = bytes * t / T, hi = bytes * (t + 1) / T;
-        memcpy((char *)dst + lo, (const char *)src + lo, hi - lo);
-    }
-}
-
-static double sgemm_rate(void) { /* FLOP/s of a 1024^3 sgemm */
-    const int n = 1024;
-    float *a = rf_calloc((size_t)n * n, sizeof *a), *c = rf_calloc((size_t)n * n, sizeof *c);
-    for (int64_t k = 0; k < (int64_t)n * n; k++) a[k] = (float)(k % 7) * 0.1f;
-    double t;
-    BEST(t, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, a, n, 0.0f,
-                        c, n));
-    free(c), free(a);
-    return 2.0 * n * n * n / t;
-}
-
-static double copy_rate(void) { /* bytes moved per second (read + write) of a 256 MiB copy */
-    const size_t bytes = (size_t)256 << 20;
-    char *a = rf_malloc(bytes), *b = rf_malloc(bytes);
-    memset(a, 1, bytes), memset(b, 2, bytes);
-    double t;
-    BEST(t, par_memcpy(b, a, bytes));
-    free(b), free(a);
-    return 2.0 * bytes / t;
-}
 
 /* the fused read-out (rf_readout_eval with the gradient) over N rows, nbits bit features, width H,
  * with the p feature when hasp; returns seconds (best), the FLOP of an unfused forward + backward
@@ -101,9 +56,9 @@ static double time_readout(int64_t N, int nbits, int hasp, int H, const float *S
     double t = 1e30;
     for (int r_ = 0; r_ < reps; r_++) {
         for (int64_t j = 0; j < N; j++) p[j] = 1.0f / D; /* dL/dp overwrites it */
-        const double t0 = now_s();
+        const double t0 = rf_now();
         rf_readout_eval(&ro, w, params, G, grad);
-        const double t1 = now_s() - t0;
+        const double t1 = rf_now() - t0;
         t = t1 < t ? t1 : t;
     }
     *flop = 6.0 * (double)N * (double)(m.nparams - 1);
@@ -141,7 +96,7 @@ static void bench_shape(const char *name, int64_t out, int64_t in, int steps, do
     const double A = 8.0 * (double)D; /* bytes of one c64 state */
 
     double t_c, t_a;
-    BEST(t_c, {
+    BEST(t_c, reps, {
         rf_sv_encode(psi, n, S, N);
         rf_sv_circuit(psi, work, n, L, ang, RF_SV_CHAIN);
         rf_sv_probabilities(psi, n, p);
@@ -156,9 +111,9 @@ static void bench_shape(const char *name, int64_t out, int64_t in, int steps, do
     for (int k = 0; k < reps; k++) {
         rf_sv_encode(psi, n, S, N);
         rf_sv_circuit(psi, work, n, L, ang, RF_SV_CHAIN);
-        const double t0 = now_s();
+        const double t0 = rf_now();
         rf_sv_adjoint(psi, p, work, n, L, ang, RF_SV_CHAIN, grad);
-        const double t = now_s() - t0;
+        const double t = rf_now() - t0;
         t_a = t < t_a ? t : t_a;
     }
     const double a_flop = 44.0 * L * n * D + 2.0 * D;
@@ -181,13 +136,13 @@ static void bench_shape(const char *name, int64_t out, int64_t in, int steps, do
     c1.steps = 1, c2.steps = 1 + steps;
     rf_gen_result res;
     rf_gen_stats st;
-    double t0 = now_s();
+    double t0 = rf_now();
     rf_check(rf_gen_train(S, W, out, in, &c1, 1, &res, &st, NULL, NULL) == RF_OK, "train");
-    const double t1 = now_s() - t0;
+    const double t1 = rf_now() - t0;
     rf_gen_free(&res);
-    t0 = now_s();
+    t0 = rf_now();
     rf_check(rf_gen_train(S, W, out, in, &c2, 1, &res, &st, NULL, NULL) == RF_OK, "train");
-    const double t2 = now_s() - t0;
+    const double t2 = rf_now() - t0;
     rf_gen_free(&res);
     const double step_flop = (rf_gen_predicted_flops(out, in, &c2) - rf_gen_predicted_flops(out, in, &c1)) / steps;
     row(name, "step", (t2 - t1) / steps, step_flop, c_bytes + a_bytes, sg, cp);
@@ -208,7 +163,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--shapes")) shapes = argv[i + 1];
         else rf_fatal("usage: bench_qgp [--reps R] [--steps K] [--shapes qkv,fc1]");
     }
-    const double sg = sgemm_rate(), cp = copy_rate();
+    const double sg = sgemm_rate(1024, reps), cp = copy_rate((size_t)256 << 20, reps);
     printf("threads %d: sgemm %.1f GFLOP/s, memcpy %.1f GB/s moved\n", omp_get_max_threads(),
            sg / 1e9, cp / 1e9);
     if (strstr(shapes, "qkv")) bench_shape("qkv", 3456, 1152, steps, sg, cp);

@@ -25,33 +25,9 @@
 #include "common/rf_error.h"
 #include "kernels/statevec.h"
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static void par_memcpy(void *dst, const void *src, size_t bytes) {
-#pragma omp parallel
-    {
-        const int T = omp_get_num_threads(), t = omp_get_thread_num();
-        const size_t lo = bytes * t / T, hi = bytes * (t + 1) / T;
-        memcpy((char *)dst + lo, (const char *)src + lo, hi - lo);
-    }
-}
+#include "bench_util.h"
 
 static int reps = 3;
-
-#define BEST(var, stmt)                                                                            \
-    do {                                                                                           \
-        var = 1e30;                                                                                \
-        for (int r_ = 0; r_ < reps; r_++) {                                                        \
-            const double t0_ = now_s();                                                            \
-            stmt;                                                                                  \
-            const double t_ = now_s() - t0_;                                                       \
-            if (t_ < var) var = t_;                                                                \
-        }                                                                                          \
-    } while (0)
 
 static void row(const char *prec, int n, const char *what, double t, double bytes, double copy_gbs,
                 const char *extra) {
@@ -71,32 +47,32 @@ static void row(const char *prec, int n, const char *what, double t, double byte
         }                                                                                          \
         double t, tcopy, ang[3 * RF_SV_MAX_QUBITS];                                                \
         for (int i = 0; i < 3 * n; i++) ang[i] = 0.1 + 0.01 * i;                                   \
-        BEST(tcopy, par_memcpy(work, psi, (size_t)bytes));                                         \
+        BEST(tcopy, reps, par_memcpy(work, psi, (size_t)bytes));                                         \
         const double copy_gbs = pass / tcopy / 1e9;                                                \
         row(#S, n, "memcpy (floor)", tcopy, pass, copy_gbs, "");                                   \
         const T U[4] = {0.6, 0.8 * I, 0.8 * I, 0.6};                                               \
-        BEST(t, rf_sv_apply_1q_##S(psi, n, 0, U));                                                 \
+        BEST(t, reps, rf_sv_apply_1q_##S(psi, n, 0, U));                                                 \
         row(#S, n, "1q gate, qubit 0", t, pass, copy_gbs, "1 pass");                               \
-        BEST(t, rf_sv_apply_1q_##S(psi, n, n - 1, U));                                             \
+        BEST(t, reps, rf_sv_apply_1q_##S(psi, n, n - 1, U));                                             \
         row(#S, n, "1q gate, top qubit", t, pass, copy_gbs, "1 pass");                             \
         const int np = rf_sv_layer_passes(n, (int)sizeof(T));                                      \
-        BEST(t, rf_sv_rotation_layer_##S(psi, n, ang));                                            \
+        BEST(t, reps, rf_sv_rotation_layer_##S(psi, n, ang));                                            \
         char extra[160];                                                                           \
         snprintf(extra, sizeof extra, "%d passes for %d qubits; %.1f ms/gate-equiv; %.1f GFLOP/s", \
                  np, n, 1e3 * t / n, 14.0 * n * (double)N / t / 1e9);                              \
         row(#S, n, "rotation layer", t, np *pass, copy_gbs, extra);                                \
         snprintf(extra, sizeof extra, "(whole layer vs ONE memcpy: %.2fx its time)", t / tcopy);   \
         row(#S, n, "  per pass", t / np, pass, copy_gbs, extra);                                   \
-        BEST(t, rf_sv_entangle_##S(psi, work, n, RF_SV_CHAIN, 0));                                 \
+        BEST(t, reps, rf_sv_entangle_##S(psi, work, n, RF_SV_CHAIN, 0));                                 \
         row(#S, n, "CNOT chain (gather)", t, pass, copy_gbs, "1 pass");                            \
-        BEST(t, rf_sv_entangle_##S(psi, work, n, RF_SV_RING, 1));                                  \
+        BEST(t, reps, rf_sv_entangle_##S(psi, work, n, RF_SV_RING, 1));                                  \
         row(#S, n, "CNOT ring^-1 (scatter)", t, pass, copy_gbs, "1 pass");                         \
         R *p = (R *)work;                                                                          \
-        BEST(t, rf_sv_probabilities_##S(psi, n, p));                                               \
+        BEST(t, reps, rf_sv_probabilities_##S(psi, n, p));                                               \
         row(#S, n, "probabilities", t, bytes + (double)sizeof(R) * N, copy_gbs,                    \
             "reads the state, writes 2^n reals");                                                  \
         double z[RF_SV_MAX_QUBITS];                                                                \
-        BEST(t, rf_sv_expval_z_##S(psi, n, z));                                                    \
+        BEST(t, reps, rf_sv_expval_z_##S(psi, n, z));                                                    \
         row(#S, n, "<Z> all qubits", t, bytes, copy_gbs, "reads the state");                       \
         if (adjoint) {                                                                             \
             T *w3 = rf_malloc(sizeof(T) * 3 * (size_t)N);                                          \
@@ -104,7 +80,7 @@ static void row(const char *prec, int n, const char *what, double t, double byte
             for (int64_t j = 0; j < N; j++) dl[j] = (R)1e-3 * (R)(j & 15);                         \
             double g[3 * RF_SV_MAX_QUBITS];                                                        \
             const int np2 = rf_sv_layer_passes(n, 2 * (int)sizeof(T));                             \
-            BEST(t, rf_sv_adjoint_##S(psi, dl, w3, n, 1, ang, RF_SV_RING, g));                     \
+            BEST(t, reps, rf_sv_adjoint_##S(psi, dl, w3, n, 1, ang, RF_SV_RING, g));                     \
             snprintf(extra, sizeof extra,                                                          \
                      "1 layer: perm + %d passes over psi and lambda (+ lambda init, final copy)",  \
                      np2);                                                                         \
