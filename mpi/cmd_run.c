@@ -399,6 +399,9 @@ static const char *projection_kind(const char *name) {
 /* The AQLM matrices: one line per projection kind (q_proj, ..., down_proj), in first-seen
  * order, and a total. */
 static void print_aqlm_table(const rf_summary_row *rows, int n) {
+    int any = 0;
+    for (int i = 0; i < n; i++) any |= !rows[i].vit;
+    if (!any) return;
     printf("\n%-10s %5s %14s %10s %12s %10s %10s\n", "matrix", "count", "shape", "bits/w",
            "rel_act_err", "rel_w_err", "seconds");
     char *seen = rf_calloc((size_t)n, 1);
@@ -433,9 +436,8 @@ static void print_aqlm_table(const rf_summary_row *rows, int n) {
         act += ae;
         naqlm += count;
     }
-    if (naqlm)
-        printf("%-10s %5d %14s %10.4f %12.6f %10s %10.2f\n", "total", naqlm, "", bits / weights,
-               act / naqlm, "", seconds);
+    printf("%-10s %5d %14s %10.4f %12.6f %10s %10.2f\n", "total", naqlm, "", bits / weights,
+           act / naqlm, "", seconds);
     free(seen);
 }
 
