@@ -27,6 +27,9 @@ void rf_cli_aqlm_opts(rf_aqlm_config *c, rf_opt o[RF_AQLM_NUM_OPTS]) {
 void rf_cli_vit_opts(rf_cli_vit *v, int argc, char **argv, rf_opt o[RF_VIT_NUM_OPTS]) {
     rf_gen_kind kind = RF_GEN_QGP;
     v->share = NULL;
+    v->orphan = NULL;
+    for (int i = 1; i < argc && !v->orphan; i++)
+        if (!strncmp(argv[i], "--gen-", 6) || !strncmp(argv[i], "--vit-generator", 15)) v->orphan = argv[i];
     v->generator = rf_cli_value(argc, argv, "--vit-generator");
     if (!v->generator || rf_gen_kind_parse(v->generator, &kind) != RF_OK) /* finish reports it */
         v->generator = v->generator ? v->generator : "qgp";
@@ -49,6 +52,9 @@ int rf_cli_vit_finish(const rf_cli_vit *v, rf_vit_share *vs) {
     vs->npairs = 0;
     vs->gen = v->gen;
     if (rf_gen_kind_parse(v->generator, &vs->gen.kind) != RF_OK) return RF_ERR;
+    if (!v->share && v->orphan)
+        return rf_fail("%.*s needs --vit-share A:B (which vision blocks to share)",
+                       (int)strcspn(v->orphan, "="), v->orphan);
     return v->share ? rf_vit_share_parse(v->share, vs) : RF_OK;
 }
 

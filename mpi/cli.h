@@ -34,11 +34,13 @@ typedef struct {
     const char *share;     /* NULL: no sharing */
     const char *generator;
     rf_gen_config gen;
+    const char *orphan;    /* a generator flag given (argv), which needs --vit-share */
 } rf_cli_vit;
 
 #define RF_VIT_NUM_OPTS 8
 void rf_cli_vit_opts(rf_cli_vit *v, int argc, char **argv, rf_opt opts[RF_VIT_NUM_OPTS]);
-/* After rf_cli_parse: vs (npairs = 0 without --vit-share); RF_ERR with a line naming the flag. */
+/* After rf_cli_parse: vs (npairs = 0 without --vit-share); RF_ERR with a line naming the flag
+ * (also for a generator flag without --vit-share: it would do nothing). */
 int rf_cli_vit_finish(const rf_cli_vit *v, rf_vit_share *vs);
 
 /* Returns RF_OK, RF_ERR (message set), or 1 when --help/-h was given. */

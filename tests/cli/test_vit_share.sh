@@ -81,4 +81,6 @@ expect_error "a chained share" "block 2 is both shared and a source" \
     mpirun_rf 1 run --model "$M" --out "$WORK/bad4" --vit-share 1:2,2:3
 expect_error "a bad paramgen rank" "--gen-rank 0 is outside" \
     mpirun_rf 1 run --model "$M" --out "$WORK/bad5" "${AQLM[@]}" --vit-share 1:2 --vit-generator paramgen --gen-rank 0
+expect_error "a generator flag without --vit-share" "--gen-steps needs --vit-share A:B" \
+    mpirun_rf 1 run --model "$M" --out "$WORK/bad6" "${AQLM[@]}" --gen-steps 5
 finish
