@@ -48,22 +48,36 @@ static int write_manifest(const char *path, const char *model_path, const char *
     return rc;
 }
 
-/* "nbits_per_codebook 8 there, 4 here; ..." for the keys whose values differ. */
-static void config_diff(json_t *theirs, json_t *ours, char *buf, size_t len) {
+/* Appends "PREFIXkey A there, B here" to buf for one differing key (NULL: absent). */
+static void diff_line(char *buf, size_t len, const char *prefix, const char *key, json_t *theirs,
+                      json_t *ours) {
+    size_t used = strlen(buf);
+    char *a = theirs ? json_dumps(theirs, JSON_ENCODE_ANY) : NULL;
+    char *b = ours ? json_dumps(ours, JSON_ENCODE_ANY) : NULL;
+    snprintf(buf + used, len - used, "%s%s%s %s there, %s here", used ? "; " : "", prefix, key,
+             a ? a : "absent", b ? b : "absent");
+    free(a);
+    free(b);
+}
+
+/* "nbits_per_codebook 8 there, 4 here; vit_generator.steps 200 there, 50 here; ..." for the
+ * keys whose values differ, nested objects key by key. */
+static void config_diff(json_t *theirs, json_t *ours, const char *prefix, char *buf, size_t len) {
     const char *key;
     json_t *value;
-    size_t used = 0;
-    buf[0] = '\0';
     json_object_foreach(ours, key, value) {
         json_t *other = json_object_get(theirs, key);
         if (other && json_equal(other, value)) continue;
-        char *a = other ? json_dumps(other, JSON_ENCODE_ANY) : NULL, *b = json_dumps(value, JSON_ENCODE_ANY);
-        int n = snprintf(buf + used, len - used, "%s%s %s there, %s here", used ? "; " : "", key,
-                         a ? a : "absent", b ? b : "?");
-        if (n > 0 && (size_t)n < len - used) used += (size_t)n;
-        free(a);
-        free(b);
+        if (other && json_is_object(other) && json_is_object(value)) {
+            char nested[256];
+            snprintf(nested, sizeof nested, "%s%s.", prefix, key);
+            config_diff(other, value, nested, buf, len);
+        } else {
+            diff_line(buf, len, prefix, key, other, value);
+        }
     }
+    json_object_foreach(theirs, key, value)
+        if (!json_object_get(ours, key)) diff_line(buf, len, prefix, key, value, NULL);
 }
 
 int rf_manifest_check_or_write(const char *out_dir, const char *model_path,
@@ -86,8 +100,8 @@ int rf_manifest_check_or_write(const char *out_dir, const char *model_path,
                      "fingerprint %s): use another --out, or remove %s/shards and %s",
                      out_dir, model, fp, model_path, fingerprint, out_dir, path);
     else if (!json_equal(config, ours)) {
-        char diff[1024];
-        config_diff(config, ours, diff, sizeof diff);
+        char diff[1024] = "";
+        config_diff(config, ours, "", diff, sizeof diff);
         rc = rf_fail("--out %s holds shards of another configuration (%s): use another --out, "
                      "or remove %s/shards and %s", out_dir, diff, out_dir, path);
     }

@@ -34,6 +34,10 @@ mpirun_rf 2 run "${QGP[@]}" --out "$WORK/np3" >"$WORK/rerun.log" 2>&1
 check "a rerun resumes from the 19 shards" grep -q "resuming: 19 of 19 shards" "$WORK/rerun.log"
 check "and its generated weights are the same" same_vit "$WORK/np1/checkpoint.h5" "$WORK/np3/checkpoint.h5"
 
+expect_error "an --out of another generator setting is refused, naming it" \
+    "another configuration \(vit_generator.steps 60 there, 61 here\)" \
+    mpirun_rf 1 run "${QGP[@]}" --out "$WORK/np3" --gen-steps 61
+
 "$RIVERFORGE" inspect "$WORK/np3/checkpoint.h5" >"$WORK/inspect.txt"
 check "inspect lists the 12 generated matrices with what they reuse" \
     test "$(grep -c 'reuses vision_model.encoder.layers.1\.' "$WORK/inspect.txt")" -eq 12
