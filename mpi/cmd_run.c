@@ -151,11 +151,7 @@ static int choose_threads(int rank) {
     cpu_set_t mask;
     int allowed = sched_getaffinity(0, sizeof mask, &mask) == 0 ? CPU_COUNT(&mask) : 1;
     if (!getenv("OMP_NUM_THREADS")) {
-        MPI_Comm node;
-        int local = 1;
-        rf_check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
-        rf_check_mpi(MPI_Comm_size(node, &local));
-        rf_check_mpi(MPI_Comm_free(&node));
+        int local = rf_mpi_ranks_on_node();
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         int threads = (int)(cores / local > 0 ? cores / local : 1);
         omp_set_num_threads(threads < allowed ? threads : allowed);
@@ -202,8 +198,26 @@ static int prepare_embedded_model(run_state *s, char *model_dir, char *xtx_path,
     return rf_mpi_agree(rc);
 }
 
-/* Every rank: model headers, task list, XTX presence; rank 0: output folders and the manifest
- * that keeps shards of another model or configuration out. */
+/* A generator's state vectors grow as 2^n: refuse a VIT task that cannot fit when every rank on
+ * the node runs one at once (80% of the node's memory), naming it, rather than die mid-run. */
+static int check_vit_memory(const run_state *s, int ranks_on_node) {
+    double have = 0.8 * (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < s->tasks.n; i++) {
+        const rf_task *t = &s->tasks.tasks[i];
+        if (t->kind != RF_TASK_VIT) continue;
+        double need = rf_gen_predicted_bytes(t->out_features, t->in_features, &s->a.vit.gen);
+        if (need * ranks_on_node > have)
+            return rf_fail("%s [%lld, %lld]: %s needs about %.1f GiB per rank, and %d ranks on "
+                           "this node have %.1f GiB: run fewer ranks per node", t->name,
+                           (long long)t->out_features, (long long)t->in_features,
+                           rf_gen_kind_name(s->a.vit.gen.kind), need / (1 << 30), ranks_on_node,
+                           have / (1 << 30));
+    }
+    return RF_OK;
+}
+
+/* Every rank: model headers, task list, XTX presence, memory; rank 0: output folders and the
+ * manifest that keeps shards of another model or configuration out. */
 static int prepare(run_state *s) {
     int rc = rf_st_open(&s->model, s->a.model);
     if (rc == RF_OK)
@@ -215,6 +229,8 @@ static int prepare(run_state *s) {
                 rc = rf_fail("--xtx %s has no /xtx/%s (needed for matrix %s)", s->a.xtx,
                              s->tasks.tasks[i].name, s->tasks.tasks[i].name);
     }
+    int ranks_on_node = rf_mpi_ranks_on_node(); /* collective: outside any rc test */
+    if (rc == RF_OK) rc = check_vit_memory(s, ranks_on_node);
     if (rc == RF_OK && s->rank == 0) rc = make_out_dirs(s->a.out);
     if (rc == RF_OK && s->rank == 0) {
         char fingerprint[17];

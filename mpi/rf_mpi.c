@@ -25,3 +25,12 @@ int rf_mpi_agree(int rc) {
     if (rank == first_failed) fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
     return RF_ERR;
 }
+
+int rf_mpi_ranks_on_node(void) {
+    MPI_Comm node;
+    int local = 1;
+    rf_check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+    rf_check_mpi(MPI_Comm_size(node, &local));
+    rf_check_mpi(MPI_Comm_free(&node));
+    return local;
+}

@@ -23,6 +23,9 @@
  * checks above see the errors. Sets the log's rank. */
 void rf_mpi_setup(int *rank, int *nranks);
 
+/* Collective: how many ranks share this rank's node (MPI_COMM_TYPE_SHARED). */
+int rf_mpi_ranks_on_node(void);
+
 /* Collective: every rank passes its own status; returns RF_OK when all succeeded. Otherwise the
  * lowest failing rank prints its rf_last_error() line and all ranks return RF_ERR. */
 int rf_mpi_agree(int rc);
