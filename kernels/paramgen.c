@@ -107,14 +107,6 @@ void rf_paramgen_circuit(const rf_c128 *psi0, int q, int L, const double *angles
     free(pre);
 }
 
-/* sum of x_j^2 in double: NaN or Inf exactly when an entry is (a float squared cannot overflow) */
-static double sum_sq(const float *x, int64_t n) {
-    double s = 0;
-#pragma omp parallel for reduction(+ : s) schedule(static)
-    for (int64_t j = 0; j < n; j++) s += (double)x[j] * x[j];
-    return s;
-}
-
 rf_paramgen *rf_paramgen_new(const float *shared, const float *target, int64_t out, int64_t in,
                              const rf_gen_config *cfg, uint64_t seed, int quantum) {
     rf_paramgen *p = rf_calloc(1, sizeof *p);
@@ -126,7 +118,7 @@ rf_paramgen *rf_paramgen_new(const float *shared, const float *target, int64_t o
     rf_mlp_init(&p->mlp, 3, sizes);
     p->nextra = quantum ? (int64_t)p->L * q * 3 : q;
     const int64_t n = out * in, dim = (int64_t)1 << q, ny = (out + in) * p->r;
-    const double ss = sum_sq(shared, n), ww = sum_sq(target, n);
+    const double ss = rf_gen_sum_sq_diff(shared, NULL, n), ww = rf_gen_sum_sq_diff(target, NULL, n);
     p->c = sqrt(ss / (double)n) / sqrt((double)p->r);
     p->inv_w2 = ww > 0 ? 1 / ww : 1; /* W = 0: the plain squared error */
 
@@ -196,15 +188,10 @@ double rf_paramgen_loss(rf_paramgen *p, const float *theta, const unsigned char 
     const int64_t n = p->out * p->in;
     const float *S = p->S, *W = p->W;
     float *R = p->R;
-    double loss = 0;
     /* G = S + P rounded exactly as the materialized G is, so the kept loss is G's */
-#pragma omp parallel for reduction(+ : loss) schedule(static)
-    for (int64_t j = 0; j < n; j++) {
-        float g = S[j] + R[j];
-        double d = (double)g - W[j];
-        loss += d * d;
-        R[j] = (float)d;
-    }
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < n; j++) R[j] = (S[j] + R[j]) - W[j];
+    const double loss = rf_gen_sum_sq_diff(R, NULL, n);
     if (!grad) return loss * p->inv_w2;
 
     const float a = (float)(2 * p->c * p->inv_w2);
@@ -313,7 +300,8 @@ int rf_paramgen_train(const float *shared, const float *target, int64_t out, int
                       const rf_gen_config *cfg, uint64_t seed, rf_gen_result *res,
                       rf_gen_stats *stats, rf_progress_fn progress, void *progress_ctx) {
     /* s = rms(S) scales U V^T: an all-zero S would leave nothing to train */
-    const double ss = sum_sq(shared, out * in), ww = sum_sq(target, out * in);
+    const double ss = rf_gen_sum_sq_diff(shared, NULL, out * in);
+    const double ww = rf_gen_sum_sq_diff(target, NULL, out * in);
     if (!(ss > 0) || !isfinite(ss) || !isfinite(ww))
         return rf_fail("paramgen: the %s matrix [%lld, %lld] is %s",
                        isfinite(ww) ? "shared" : "target", (long long)out, (long long)in,

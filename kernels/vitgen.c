@@ -64,25 +64,28 @@ double rf_gen_predicted_bytes(int64_t out, int64_t in, const rf_gen_config *cfg)
     }
 }
 
-double rf_gen_rel_err(const float *a, const float *b, int64_t n) {
+double rf_gen_sum_sq_diff(const float *a, const float *b, int64_t n) {
     /* fixed blocks summed in block order: the same bits for any thread count */
     enum { BLOCK = 65536 };
-    int64_t nblocks = (n + BLOCK - 1) / BLOCK;
-    double *part = rf_calloc((size_t)(2 * nblocks + 2), sizeof *part);
+    const int64_t nblocks = (n + BLOCK - 1) / BLOCK;
+    double *part = rf_malloc((size_t)(nblocks + 1) * sizeof *part);
 #pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < nblocks; k++) {
-        double num = 0, den = 0;
+        double sum = 0;
         for (int64_t j = k * BLOCK; j < n && j < (k + 1) * BLOCK; j++) {
-            double d = (double)a[j] - (double)b[j];
-            num += d * d;
-            den += (double)b[j] * (double)b[j];
+            const double d = (double)a[j] - (b ? (double)b[j] : 0.0);
+            sum += d * d;
         }
-        part[2 * k] = num;
-        part[2 * k + 1] = den;
+        part[k] = sum;
     }
-    double num = 0, den = 0;
-    for (int64_t k = 0; k < nblocks; k++) num += part[2 * k], den += part[2 * k + 1];
+    double sum = 0;
+    for (int64_t k = 0; k < nblocks; k++) sum += part[k];
     free(part);
+    return sum;
+}
+
+double rf_gen_rel_err(const float *a, const float *b, int64_t n) {
+    const double num = rf_gen_sum_sq_diff(a, b, n), den = rf_gen_sum_sq_diff(b, NULL, n);
     return den > 0 ? sqrt(num / den) : (num > 0 ? INFINITY : 0.0);
 }
 

@@ -45,6 +45,10 @@ double rf_paramgen_loss(rf_paramgen *p, const float *theta, const unsigned char 
                         float *grad);
 void rf_paramgen_free(rf_paramgen *p);
 
+/* sum_j (a_j - b_j)^2 (b NULL: sum_j a_j^2) in double, over fixed blocks added in order: the
+ * same bits for any thread count (NaN/Inf when an entry is). */
+double rf_gen_sum_sq_diff(const float *a, const float *b, int64_t n);
+
 /* Appends a copy of data (dims[0..ndim-1] floats) as res->tensors[res->ntensors++]. */
 void rf_gen_add_tensor(rf_gen_result *res, const char *name, int ndim, const int64_t *dims,
                        const float *data);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Block sharing end to end over real MPI ranks: synth a VLM -> run --vit-share with qgp,
 # paramgen and none -> every shared matrix has its generated weight under /vit, no worse than
-# plain sharing, with errors that reproduce (check_checkpoint); 1 and 3 ranks give identical
-# weights; resume; a stop signal mid-training; inspect, dequantize, summary; bad flags.
+# plain sharing, with errors that reproduce (check_checkpoint); 1 and 3 ranks, 1 and 2 threads
+# give identical weights; resume; a stop signal mid-training; inspect, dequantize, summary; bad flags.
 . "$(dirname "$0")/../lib.sh"
 
 M=$WORK/vlm
@@ -24,6 +24,8 @@ same_vit() { # same_vit A.h5 B.h5: every /vit weight identical
     done
 }
 check "1 and 3 ranks give identical generated weights" same_vit "$WORK/np1/checkpoint.h5" "$WORK/np3/checkpoint.h5"
+OMP_NUM_THREADS=2 mpirun_rf 1 run "${QGP[@]}" --only vision --out "$WORK/threads2" >/dev/null
+check "and so do 2 threads per rank" same_vit "$WORK/np1/checkpoint.h5" "$WORK/threads2/checkpoint.h5"
 check "qgp beats plain sharing on all 12 (summary.json)" \
     test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["vit"]["beats_sharing"])' "$WORK/np3/summary.json")" -eq 12
 check "summary.json reports the classical baseline for every shared matrix" \
