@@ -33,26 +33,35 @@ static json_t *row_json(const rf_summary_row *r) {
                      r->stats.adam_steps, "rank", r->rank);
 }
 
-/* Means over the vit rows, and how many beat plain sharing and the classical baseline. */
-static json_t *vit_totals(const rf_summary *s) {
-    int n = 0, beats_sharing = 0, beats_baseline = 0;
-    double err = 0, shared = 0, baseline = 0, seconds = 0;
-    for (int i = 0; i < s->n; i++) {
-        const rf_gen_stats *g = &s->rows[i].gen;
-        if (!s->rows[i].vit) continue;
-        n++;
-        err += g->rel_w_err;
-        shared += g->shared_rel_w_err;
-        baseline += g->baseline_rel_w_err;
-        beats_sharing += g->rel_w_err < g->shared_rel_w_err;
-        beats_baseline += g->rel_w_err < g->baseline_rel_w_err;
-        seconds += g->seconds;
+rf_vit_totals rf_summary_vit_totals(const rf_summary_row *rows, int n) {
+    rf_vit_totals t = {0};
+    for (int i = 0; i < n; i++) {
+        const rf_gen_stats *g = &rows[i].gen;
+        if (!rows[i].vit) continue;
+        t.n++;
+        t.mean_rel_w_err += g->rel_w_err;
+        t.mean_shared_rel_w_err += g->shared_rel_w_err;
+        t.mean_baseline_rel_w_err += g->baseline_rel_w_err;
+        t.beats_sharing += g->rel_w_err < g->shared_rel_w_err;
+        t.beats_baseline += g->rel_w_err < g->baseline_rel_w_err;
+        t.task_seconds += g->seconds;
     }
-    if (n == 0) return NULL;
-    return json_pack("{s:i, s:f, s:f, s:f, s:i, s:i, s:f}", "tasks", n, "mean_rel_w_err", err / n,
-                     "mean_shared_rel_w_err", shared / n, "mean_baseline_rel_w_err", baseline / n,
-                     "beats_sharing", beats_sharing, "beats_baseline", beats_baseline,
-                     "task_seconds", seconds);
+    if (t.n) {
+        t.mean_rel_w_err /= t.n;
+        t.mean_shared_rel_w_err /= t.n;
+        t.mean_baseline_rel_w_err /= t.n;
+    }
+    return t;
+}
+
+static json_t *vit_totals_json(const rf_summary *s) {
+    const rf_vit_totals t = rf_summary_vit_totals(s->rows, s->n);
+    if (t.n == 0) return NULL;
+    return json_pack("{s:i, s:f, s:f, s:f, s:i, s:i, s:f}", "tasks", t.n, "mean_rel_w_err",
+                     t.mean_rel_w_err, "mean_shared_rel_w_err", t.mean_shared_rel_w_err,
+                     "mean_baseline_rel_w_err", t.mean_baseline_rel_w_err, "beats_sharing",
+                     t.beats_sharing, "beats_baseline", t.beats_baseline, "task_seconds",
+                     t.task_seconds);
 }
 
 char *rf_summary_json(const rf_summary *s) {
@@ -77,7 +86,7 @@ char *rf_summary_json(const rf_summary *s) {
     json_t *totals = json_pack("{s:i, s:f, s:f, s:f, s:f, s:o*}", "tasks", naqlm, "weights", weights,
                                "bits_per_weight", weights > 0 ? bits / weights : 0.0,
                                "mean_rel_act_err", naqlm ? act / naqlm : 0.0, "task_seconds",
-                               task_seconds, "vit", vit_totals(s));
+                               task_seconds, "vit", vit_totals_json(s));
     json_t *root = json_pack("{s:s, s:s, s:s?, s:s, s:i, s:i, s:f, s:b, s:i, s:o, s:o, s:o}",
                              "riverforge_version", s->version, "model", s->model, "xtx", s->xtx,
                              "out", s->out, "ranks", s->ranks, "omp_threads", s->omp_threads,

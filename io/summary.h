@@ -39,6 +39,13 @@ typedef struct {
     const rf_summary_row *rows;
 } rf_summary;
 
+/* Over the vit rows: means, and how many beat plain sharing and the classical baseline. */
+typedef struct {
+    int n, beats_sharing, beats_baseline;
+    double mean_rel_w_err, mean_shared_rel_w_err, mean_baseline_rel_w_err, task_seconds;
+} rf_vit_totals;
+rf_vit_totals rf_summary_vit_totals(const rf_summary_row *rows, int n);
+
 /* malloc'd JSON text of the summary (compact). */
 char *rf_summary_json(const rf_summary *s);
 /* OUT/summary.json and OUT/summary.csv, each written atomically. */

@@ -460,28 +460,23 @@ static void print_aqlm_table(const rf_summary_row *rows, int n) {
 /* The generated ViT matrices, one line each, and how many beat plain sharing and the classical
  * baseline (the paper's claim under test: reported either way). */
 static void print_vit_table(const rf_summary_row *rows, int n) {
-    int nvit = 0, beats_sharing = 0, beats_baseline = 0;
-    double err = 0, shared = 0, baseline = 0;
+    int header = 0;
     for (int i = 0; i < n; i++) {
         const rf_gen_stats *g = &rows[i].gen;
         if (!rows[i].vit) continue;
-        if (!nvit++)
+        if (!header++)
             printf("\n%-52s %-8s %10s %10s %10s %9s %6s %8s\n", "shared ViT matrix", "method",
                    "rel_w_err", "sharing", "baseline", "params", "qubits", "seconds");
         printf("%-52s %-8s %10.6f %10.6f %10.6f %9lld %6d %8.2f\n", rows[i].name, rows[i].method,
                g->rel_w_err, g->shared_rel_w_err, g->baseline_rel_w_err, (long long)g->params,
                g->qubits, g->seconds);
-        err += g->rel_w_err;
-        shared += g->shared_rel_w_err;
-        baseline += g->baseline_rel_w_err;
-        beats_sharing += g->rel_w_err < g->shared_rel_w_err;
-        beats_baseline += g->rel_w_err < g->baseline_rel_w_err;
     }
-    if (nvit)
+    const rf_vit_totals t = rf_summary_vit_totals(rows, n);
+    if (t.n)
         printf("%s beats plain sharing on %d of %d matrices and the classical baseline on %d of %d "
                "(mean rel_w_err %.4f, sharing %.4f, baseline %.4f)\n", rows[0].method,
-               beats_sharing, nvit, beats_baseline, nvit, err / nvit, shared / nvit,
-               baseline / nvit);
+               t.beats_sharing, t.n, t.beats_baseline, t.n, t.mean_rel_w_err,
+               t.mean_shared_rel_w_err, t.mean_baseline_rel_w_err);
 }
 
 /* Rank 0: summary of the tasks done; when all are, the checkpoint. Returns RF_OK, RF_ERR, or
