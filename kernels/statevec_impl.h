@@ -9,9 +9,12 @@
  *
  * The rotation layer runs in sv_plan passes (statevec_internal.h): in each, every tile of the
  * state is loaded once and all the gates of the pass's qubits sweep it in cache. The adjoint's
- * backward step runs the same passes over psi and lambda together and, in the same sweep,
- * accumulates per qubit the 2x2 matrix M_q[r][s] = sum over pairs of conj(lambda_r) psi_s from
- * which all three angle gradients of that qubit follow (docs/vqc.md).
+ * backward step runs the same passes over psi and lambda together. It writes each qubit's
+ * U^dagger = D1 RY(beta) D2 (D1, D2 diagonal): the D2 of all qubits are one diagonal phase per
+ * amplitude, applied while the first pass copies a tile in, the D1 likewise while the last pass
+ * copies it out, and in between each qubit costs a real rotation (half the multiplies of a
+ * complex 2x2). In the same sweep, right before a qubit's RY, three sums over its pairs
+ * (g1, g2, g3 below) give all three angle gradients of that qubit (docs/vqc.md).
  */
 #include <omp.h>
 #include <stdlib.h>
@@ -38,21 +41,19 @@ static inline void pair_run(R *restrict a, R *restrict b, int64_t len, const R *
     }
 }
 
-/* The adjoint's step on one run: first M += (conj(l0), conj(l1))^T (p0, p1) (m = {M00, M01, M10,
- * M11} interleaved, double), then (p0, p1) <- U (p0, p1) and (l0, l1) <- U (l0, l1). */
+/* The adjoint's step on one run: first the gradient sums m[0..2] += (g1, g2, g3) of the pairs
+ * (see the adjoint's kernels below), then (p0, p1) <- U (p0, p1) and (l0, l1) <- U (l0, l1). */
 static inline void pair_run_grad(R *restrict p0, R *restrict p1, R *restrict l0, R *restrict l1,
                                  int64_t len, const R *restrict u, double *restrict m) {
-    double m00r = 0, m00i = 0, m01r = 0, m01i = 0, m10r = 0, m10i = 0, m11r = 0, m11i = 0;
+    double g1 = 0, g2 = 0, g3 = 0;
     for (int64_t i = 0; i < 2 * len; i += 2) {
         const double ar = p0[i], ai = p0[i + 1], br = p1[i], bi = p1[i + 1];
         const double cr = l0[i], ci = l0[i + 1], dr = l1[i], di = l1[i + 1];
-        m00r += cr * ar + ci * ai, m00i += cr * ai - ci * ar;
-        m01r += cr * br + ci * bi, m01i += cr * bi - ci * br;
-        m10r += dr * ar + di * ai, m10i += dr * ai - di * ar;
-        m11r += dr * br + di * bi, m11i += dr * bi - di * br;
+        g1 += (cr * ai - ci * ar) - (dr * bi - di * br);
+        g2 += (cr * bi - ci * br) + (dr * ai - di * ar);
+        g3 += (dr * ar + di * ai) - (cr * br + ci * bi);
     }
-    m[0] += m00r, m[1] += m00i, m[2] += m01r, m[3] += m01i;
-    m[4] += m10r, m[5] += m10i, m[6] += m11r, m[7] += m11i;
+    m[0] += g1, m[1] += g2, m[2] += g3;
     pair_run(p0, p1, len, u);
     pair_run(l0, l1, len, u);
 }
@@ -169,6 +170,16 @@ static inline int64_t tile_base(sv_pass P, int64_t t) {
     return ((t >> lowbits) << (P.q0 + P.k)) | ((t & (((int64_t)1 << lowbits) - 1)) << P.wb);
 }
 
+/* A diagonal that is a product of one diag(d_q[0], d_q[1]) per qubit: the phase of amplitude j
+ * is d(j) = g * prod over the set bits q of j of r[q] (r[q] = d_q[1] / d_q[0], g = prod d_q[0]).
+ * Runs of 2^tb (tb <= DIAG_BITS) aligned amplitudes take d(j) = z * d(w) for w = j mod 2^tb:
+ * z once per run in double, d(w) from the table lo (VC per vector). */
+#define DIAG_BITS 7
+typedef struct {
+    double _Complex g, r[RF_SV_MAX_QUBITS];
+    vR lo[2 * ((1 << DIAG_BITS) / VC)]; /* (cr, cs) of d(w) / g, w < 2^DIAG_BITS */
+} sv_diag;
+
 /* What every tile of one pass does. A tile is nel = 2^k elements (rows of W amplitudes, element e
  * at e * S amplitudes from the tile's start; the first pass has W = S = 1). Element bits [0, sub)
  * run per block of 2^sub elements (about SV_L1_BYTES, in L1), the bits above on the whole tile
@@ -183,8 +194,12 @@ typedef struct {
     int ninner; /* adjoint: in-vector qubits to run with in1 */
     int copy;   /* forward: rows strided apart: work in a buffer */
     vkron K;
-    vR in1[VC_BITS][4]; /* (cr, cs) of U[b][b] and U[b][1-b] per lane, b = the lane's bit q */
-    const vmat *M;      /* M[q]: qubit q's gate */
+    const vmat *M; /* forward: M[q], qubit q's gate */
+    /* adjoint: ry[q] = (cos, sin) of qubit q's RY(beta) in every lane; for the in-vector qubits
+     * in1[q] = (cos, -+sin): the coefficients of a lane and of its partner (lane bit 0: -sin) */
+    const vR (*ry)[2];
+    vR in1[VC_BITS][2];
+    const sv_diag *din, *dout; /* adjoint: D2 on the way in (first pass), D1 out (last pass) */
 } tile_plan;
 
 /* Sorts the masked qubits of pass P into the tile plan's bit lists; elements of elem_bytes per
@@ -211,9 +226,12 @@ static int plan_bits(tile_plan *F, sv_pass P, uint64_t mask, int64_t elem_bytes)
  * strided rows of a higher-qubit pass (S a power of two of 256 KiB or more) all fall into the
  * same cache sets and would miss on every sweep; in the buffer they are W apart. */
 SV_INLINE void rows_in(R *restrict buf, const R *restrict x, int64_t nel, int64_t W, int64_t S) {
+    if (S == W) /* contiguous rows: one copy, not one call per (maybe one-amplitude) row */
+        W *= nel, nel = 1;
     for (int64_t e = 0; e < nel; e++) memcpy(buf + 2 * e * W, x + 2 * e * S, sizeof(T) * W);
 }
 SV_INLINE void rows_out(R *restrict x, const R *restrict buf, int64_t nel, int64_t W, int64_t S) {
+    if (S == W) W *= nel, nel = 1;
     for (int64_t e = 0; e < nel; e++) memcpy(x + 2 * e * S, buf + 2 * e * W, sizeof(T) * W);
 }
 
@@ -258,10 +276,14 @@ SV_CLONES static void tile_fwd(R *psi, int64_t t, const tile_plan *F, R *buf) {
     if (copy) rows_out(x, buf, F->nel, W, F->S);
 }
 
-/* ---- the adjoint's vector kernels: accumulate M_q, then apply U_q^dagger to psi and lambda ----
- * conj(l) p = (lr pr + li pi) + i (lr pi - li pr): with l * p and l * swap(p) accumulated lane by
- * lane, Re is the sum of both lanes of the first and Im the difference of the second. Sums are
- * kept in double: for float, partial sums over ACC_FLUSH vectors are widened and added. */
+/* ---- the adjoint's vector kernels ----
+ * For qubit q the gradients need, over its pairs (psi: p0, p1; lambda: l0, l1; bit q = 0, 1),
+ *   g1 = Im(conj(l0) p0) - Im(conj(l1) p1),  g2 = Im(conj(l0) p1) + Im(conj(l1) p0),
+ *   g3 = Re(conj(l1) p0) - Re(conj(l0) p1)
+ * (the parts of M_q[r][s] = sum conj(l_r) p_s that a traceless anti-Hermitian generator sees,
+ * docs/vqc.md). conj(l) p = (lr pr + li pi) + i (lr pi - li pr): with l * p and l * swap(p)
+ * accumulated lane by lane, Re is the sum of a complex lane's two reals and Im their difference.
+ * Sums are kept in double: for float, partial sums over ACC_FLUSH vectors are widened and added. */
 #if SV_VC == 4
 typedef double vD __attribute__((vector_size(32)));
 #define ACC_W 2
@@ -280,123 +302,143 @@ typedef vR vD;
 #define PERM_Q(v, q) __builtin_shuffle((v), (vI){2, 3, 0, 1})
 #endif
 
-/* Re and Im of complex lane i (i < 0: all lanes summed) from the accumulators A, B [ACC_W]. */
-static inline void acc_reduce(const vD *A, const vD *B, int i, double *re, double *im) {
-    *re = *im = 0;
+/* The sum over the complex lanes i of an accumulator A [ACC_W]: Re (im = 0) or Im (im = 1) of
+ * each, negated where bit q of i equals neg (q < 0: none negated). */
+static inline double acc_sum(const vD *A, int im, int q, int neg) {
+    double s = 0;
     for (int w = 0; w < ACC_W; w++)
         for (int j = 0; j < 4; j++) {
-            const int lane = 4 * w + j; /* real lane: complex lane lane / 2 */
-            if (i >= 0 && lane / 2 != i) continue;
-            *re += A[w][j];
-            *im += (j & 1) ? -B[w][j] : B[w][j];
+            const int i = (4 * w + j) / 2; /* real lane 4w + j is part of complex lane i */
+            const double v = (im && (j & 1)) ? -A[w][j] : A[w][j];
+            s += q >= 0 && ((i >> q) & 1) == neg ? -v : v;
         }
+    return s;
 }
 
-/* acc [8][ACC_W]: (l * p, l * swap(p)) sums of M00, M01, M10, M11, reduced by the caller. */
+/* Qubit q on runs a, b (psi) and la, lb (lambda) of len complex numbers: the sums g1..g3 into
+ * acc [3][ACC_W], then RY(beta) = [[c, -s], [s, c]] (cs = {c, s}) on both states. */
 SV_INLINE void vpair_grad(R *restrict a, R *restrict b, R *restrict la, R *restrict lb, int64_t len,
-                          const vmat *mu, vD (*restrict acc)[ACC_W]) {
-    vD s[8][ACC_W];
-    for (int k = 0; k < 8; k++)
-        for (int w = 0; w < ACC_W; w++) s[k][w] = acc[k][w];
-    const vR *c = mu->c;
+                          const vR *cs, vD (*restrict acc)[ACC_W]) {
+    const vR c = cs[0], s = cs[1];
     for (int64_t i0 = 0; i0 < 2 * len; i0 += 2 * VC * (int64_t)ACC_FLUSH) {
         const int64_t i1 =
             i0 + 2 * VC * (int64_t)ACC_FLUSH < 2 * len ? i0 + 2 * VC * (int64_t)ACC_FLUSH : 2 * len;
-        vR f[8];
-        for (int k = 0; k < 8; k++) f[k] = (vR){0};
+        vR f[6]; /* one accumulator per product: no chain of dependent adds */
+        for (int k = 0; k < 6; k++) f[k] = (vR){0};
         for (int64_t i = i0; i < i1; i += 2 * VC) {
             const vR x = LD(a + i), y = LD(b + i), u = LD(la + i), v = LD(lb + i);
-            const vR xs = SWAP(x), ys = SWAP(y), us = SWAP(u), vs = SWAP(v);
-            f[0] += u * x, f[1] += u * xs; /* M00 */
-            f[2] += u * y, f[3] += u * ys; /* M01 */
-            f[4] += v * x, f[5] += v * xs; /* M10 */
-            f[6] += v * y, f[7] += v * ys; /* M11 */
-            ST(a + i, c[0] * x + c[1] * xs + c[2] * y + c[3] * ys);
-            ST(b + i, c[4] * x + c[5] * xs + c[6] * y + c[7] * ys);
-            ST(la + i, c[0] * u + c[1] * us + c[2] * v + c[3] * vs);
-            ST(lb + i, c[4] * u + c[5] * us + c[6] * v + c[7] * vs);
+            const vR xs = SWAP(x), ys = SWAP(y);
+            f[0] += u * xs, f[1] += v * ys; /* g1 */
+            f[2] += u * ys, f[3] += v * xs; /* g2 */
+            f[4] += v * x, f[5] += u * y;   /* g3 */
+            ST(a + i, c * x - s * y);
+            ST(b + i, s * x + c * y);
+            ST(la + i, c * u - s * v);
+            ST(lb + i, s * u + c * v);
         }
-        for (int k = 0; k < 8; k++) ACC_ADD(s[k], f[k]);
+        ACC_ADD(acc[0], f[0] - f[1]);
+        ACC_ADD(acc[1], f[2] + f[3]);
+        ACC_ADD(acc[2], f[4] - f[5]);
     }
-    for (int k = 0; k < 8; k++)
-        for (int w = 0; w < ACC_W; w++) acc[k][w] = s[k][w];
 }
 
 /* In-vector qubit q of a contiguous run: lane i holds bit b = bit q of i; its partner is lane
- * i ^ 2^q (PERM_Q). conj(l_i) p_i goes to M[b][b], conj(l_i) p_partner to M[b][1-b]. */
+ * i ^ 2^q (PERM_Q). Per lane, conj(l_i) p_i goes to g1 (sign + for b = 0), conj(l_i) p_partner to
+ * g2 (Im) and g3 (Re, sign + for b = 1); c = in1[q]. */
 SV_INLINE void vinner_grad(R *restrict x, R *restrict l, int64_t len, int q, const vR *c,
                            double *m) {
-    vD acc[4][ACC_W];
-    for (int k = 0; k < 4; k++)
+    vD acc[3][ACC_W];
+    for (int k = 0; k < 3; k++)
         for (int w = 0; w < ACC_W; w++) acc[k][w] = (vD){0};
     for (int64_t i0 = 0; i0 < 2 * len; i0 += 2 * VC * (int64_t)ACC_FLUSH) {
         const int64_t i1 =
             i0 + 2 * VC * (int64_t)ACC_FLUSH < 2 * len ? i0 + 2 * VC * (int64_t)ACC_FLUSH : 2 * len;
-        vR f[4];
-        for (int k = 0; k < 4; k++) f[k] = (vR){0};
+        vR f[3];
+        for (int k = 0; k < 3; k++) f[k] = (vR){0};
         for (int64_t i = i0; i < i1; i += 2 * VC) {
             const vR p = LD(x + i), u = LD(l + i), pp = PERM_Q(p, q), up = PERM_Q(u, q);
-            const vR ps = SWAP(p), pps = SWAP(pp), us = SWAP(u), ups = SWAP(up);
-            f[0] += u * p, f[1] += u * ps;
-            f[2] += u * pp, f[3] += u * pps;
-            ST(x + i, c[0] * p + c[1] * ps + c[2] * pp + c[3] * pps);
-            ST(l + i, c[0] * u + c[1] * us + c[2] * up + c[3] * ups);
+            f[0] += u * SWAP(p), f[1] += u * SWAP(pp), f[2] += u * pp;
+            ST(x + i, c[0] * p + c[1] * pp);
+            ST(l + i, c[0] * u + c[1] * up);
         }
-        for (int k = 0; k < 4; k++) ACC_ADD(acc[k], f[k]);
+        for (int k = 0; k < 3; k++) ACC_ADD(acc[k], f[k]);
     }
-    for (int lane = 0; lane < VC; lane++) {
-        const int b = (lane >> q) & 1;
-        double re, im;
-        acc_reduce(acc[0], acc[1], lane, &re, &im);
-        m[2 * (3 * b)] += re, m[2 * (3 * b) + 1] += im; /* M[b][b] */
-        acc_reduce(acc[2], acc[3], lane, &re, &im);
-        m[2 * (b ? 2 : 1)] += re, m[2 * (b ? 2 : 1) + 1] += im; /* M[b][1-b] */
-    }
+    m[0] += acc_sum(acc[0], 1, q, 1), m[1] += acc_sum(acc[1], 1, -1, 0);
+    m[2] += acc_sum(acc[2], 0, q, 0);
 }
 
-/* In the tile buffers: elements are rows of W amplitudes, contiguous. */
+/* In the tile buffers: elements are rows of W amplitudes, contiguous; m + 3q: qubit q's sums. */
 SV_INLINE void grad_bits(R *x, R *y, int64_t nel, const int *bits, int nb, const tile_plan *F,
                          double *m) {
     for (int i = 0; i < nb; i++) {
         const int q = F->P.q0 + bits[i];
-        const int64_t h = (int64_t)1 << bits[i];
-        const int64_t len = h * F->W, S2 = 2 * F->W, run = h;
-        vD acc[8][ACC_W];
-        for (int k = 0; k < 8; k++)
+        const int64_t h = (int64_t)1 << bits[i], len = h * F->W, S2 = 2 * F->W;
+        vD acc[3][ACC_W];
+        for (int k = 0; k < 3; k++)
             for (int w = 0; w < ACC_W; w++) acc[k][w] = (vD){0};
-        for (int64_t e0 = 0; e0 < nel; e0 += 2 * h)
-            for (int64_t e = e0; e < e0 + h; e += run)
-                vpair_grad(x + e * S2, x + (e + h) * S2, y + e * S2, y + (e + h) * S2, len,
-                           F->M + q, acc);
-        for (int k = 0; k < 4; k++) {
-            double re, im;
-            acc_reduce(acc[2 * k], acc[2 * k + 1], -1, &re, &im);
-            m[8 * q + 2 * k] += re, m[8 * q + 2 * k + 1] += im;
+        for (int64_t e = 0; e < nel; e += 2 * h)
+            vpair_grad(x + e * S2, x + (e + h) * S2, y + e * S2, y + (e + h) * S2, len, F->ry[q],
+                       acc);
+        m[3 * q] += acc_sum(acc[0], 1, -1, 0), m[3 * q + 1] += acc_sum(acc[1], 1, -1, 0);
+        m[3 * q + 2] += acc_sum(acc[2], 0, -1, 0);
+    }
+}
+
+/* dst = D src on the len (a power of two) amplitudes of index j0.. (aligned to len). */
+SV_INLINE void vdiag_copy(R *restrict dst, const R *restrict src, int64_t len, uint64_t j0,
+                          const sv_diag *D) {
+    const int64_t run = len < (1 << DIAG_BITS) ? len : (1 << DIAG_BITS);
+    for (int64_t r0 = 0; r0 < len; r0 += run) {
+        double _Complex z = D->g;
+        for (uint64_t j = j0 + (uint64_t)r0; j; j &= j - 1) z *= D->r[__builtin_ctzll(j)];
+        vR zr, zs;
+        for (int l = 0; l < VC; l++) coef(&zr, &zs, l, z);
+        const R *x = src + 2 * r0;
+        R *y = dst + 2 * r0;
+        for (int64_t i = 0; i < 2 * run; i += 2 * VC) {
+            const vR v = LD(x + i), *t = D->lo + i / VC;
+            const vR w = t[0] * v + t[1] * SWAP(v);
+            ST(y + i, zr * w + zs * SWAP(w));
         }
     }
 }
 
 /* Tile t of psi and lambda, always through the buffers bp and bl: the two states sit 2^n
  * amplitudes apart (a power of two), so their tiles would share cache sets and low address bits
- * (4K aliasing in the load/store unit); the buffers are placed apart by SV_BUF_SKEW. */
+ * (4K aliasing in the load/store unit); the buffers are placed apart by SV_BUF_SKEW. The copies
+ * in and out apply the diagonals din / dout when the pass has them. */
 SV_CLONES static void tile_grad(R *psi, R *lam, int64_t t, const tile_plan *F, R *bp, R *bl,
                                 double *m) {
-    const int64_t base = tile_base(F->P, t), blk = (int64_t)1 << F->sub, W = F->W;
-    rows_in(bp, psi + 2 * base, F->nel, W, F->S);
-    rows_in(bl, lam + 2 * base, F->nel, W, F->S);
+    const int64_t base = tile_base(F->P, t), blk = (int64_t)1 << F->sub, W = F->W, S = F->S;
+    if (F->din) { /* the first pass: contiguous */
+        vdiag_copy(bp, psi + 2 * base, F->nel * W, (uint64_t)base, F->din);
+        vdiag_copy(bl, lam + 2 * base, F->nel * W, (uint64_t)base, F->din);
+    } else {
+        rows_in(bp, psi + 2 * base, F->nel, W, S);
+        rows_in(bl, lam + 2 * base, F->nel, W, S);
+    }
     for (int64_t e = 0; e < F->nel; e += blk) {
         R *xb = bp + 2 * e * W, *yb = bl + 2 * e * W;
-        for (int q = 0; q < F->ninner; q++) vinner_grad(xb, yb, blk, q, F->in1[q], m + 8 * q);
+        for (int q = 0; q < F->ninner; q++) vinner_grad(xb, yb, blk, q, F->in1[q], m + 3 * q);
         grad_bits(xb, yb, blk, F->lo, F->nlo, F, m);
     }
     grad_bits(bp, bl, F->nel, F->hi, F->nhi, F, m);
-    rows_out(psi + 2 * base, bp, F->nel, W, F->S);
-    rows_out(lam + 2 * base, bl, F->nel, W, F->S);
+    if (F->dout) { /* the last pass; when it is also the first, one contiguous run */
+        const int64_t rows = S == W ? 1 : F->nel, len = S == W ? F->nel * W : W;
+        for (int64_t e = 0; e < rows; e++) {
+            const int64_t j = base + e * S;
+            vdiag_copy(psi + 2 * j, bp + 2 * e * W, len, (uint64_t)j, F->dout);
+            vdiag_copy(lam + 2 * j, bl + 2 * e * W, len, (uint64_t)j, F->dout);
+        }
+    } else {
+        rows_out(psi + 2 * base, bp, F->nel, W, S);
+        rows_out(lam + 2 * base, bl, F->nel, W, S);
+    }
 }
 
 /* The scalar tile (the adjoint, and states of fewer than 4 vectors): the gates of pass P for the
  * qubits in mask; u + 8q is qubit q's matrix. With lam: the adjoint step (pair_run_grad) on psi
- * and lam, accumulating into m + 8q. */
+ * and lam, accumulating into m + 3q. */
 SV_CLONES static void tile_scalar(R *psi, R *lam, int64_t base, sv_pass P, uint64_t mask,
                                   const R *u, double *m) {
     const int64_t W = (int64_t)1 << P.wb, rows = (int64_t)1 << P.k;
@@ -412,7 +454,7 @@ SV_CLONES static void tile_scalar(R *psi, R *lam, int64_t base, sv_pass P, uint6
             for (int64_t f = 0; f < nruns; f++) {
                 const int64_t o0 = 2 * ((e + f) << P.q0), o1 = 2 * ((e + f + half) << P.q0);
                 if (y)
-                    pair_run_grad(x + o0, x + o1, y + o0, y + o1, len, uq, m + 8 * q);
+                    pair_run_grad(x + o0, x + o1, y + o0, y + o1, len, uq, m + 3 * q);
                 else
                     pair_run(x + o0, x + o1, len, uq);
             }
@@ -677,6 +719,25 @@ void SV_FN(rf_sv_circuit)(T *psi, T *work, int n, int L, const double *angles, r
     if (cur != psi) memcpy(psi, cur, sizeof(T) << n);
 }
 
+/* z / |z| (1 for z = 0): the phase of a matrix entry. */
+static double _Complex unit_phase(double _Complex z) {
+    const double a = cabs(z);
+    return a > 0 ? z / a : 1;
+}
+
+/* The diagonal of the per-qubit factors d[q] = {d_q[0], d_q[1]}, q < n (sv_diag). */
+static void diag_of(const double _Complex (*d)[2], int n, sv_diag *D) {
+    D->g = 1;
+    for (int q = 0; q < RF_SV_MAX_QUBITS; q++) D->r[q] = 1;
+    for (int q = 0; q < n; q++) D->g *= d[q][0], D->r[q] = d[q][1] / d[q][0];
+    for (int w = 0; w < 1 << DIAG_BITS; w++) {
+        double _Complex z = 1;
+        for (int q = 0; q < DIAG_BITS; q++)
+            if ((w >> q) & 1) z *= D->r[q];
+        coef(&D->lo[2 * (w / VC)], &D->lo[2 * (w / VC) + 1], w % VC, z);
+    }
+}
+
 void SV_FN(rf_sv_adjoint)(T *psi, const R *dldp, T *work, int n, int L, const double *angles,
                           rf_sv_entangler e, double *grad) {
     const int64_t N = (int64_t)1 << n;
@@ -692,51 +753,60 @@ void SV_FN(rf_sv_adjoint)(T *psi, const R *dldp, T *work, int n, int L, const do
     sv_local_map(n, e, cols);
     sv_pass plan[SV_MAX_PASSES];
     const int np = sv_plan(n, 2 * (int)sizeof(T), plan); /* two states share the cache */
+    const int vector = N >= 4 * VC;                       /* else the scalar tiles */
     R uinv[8 * RF_SV_MAX_QUBITS];
-    vmat Mi[RF_SV_MAX_QUBITS];
-    double _Complex A[RF_SV_MAX_QUBITS][3][4], Uinv[RF_SV_MAX_QUBITS][4];
-    const int vector = N >= 4 * VC; /* else the scalar tiles */
-    double *M = rf_malloc(sizeof *M * 8 * (size_t)n),
-           *acc = rf_malloc(sizeof *acc * 8 * (size_t)n * SV_GROUPS);
+    vR ry[RF_SV_MAX_QUBITS][2];
+    double _Complex A[RF_SV_MAX_QUBITS][3][4], d1[RF_SV_MAX_QUBITS][2], d2[RF_SV_MAX_QUBITS][2];
+    sv_diag D1, D2;
+    double *M = rf_malloc(sizeof *M * 3 * (size_t)n),
+           *acc = rf_malloc(sizeof *acc * 3 * (size_t)n * SV_GROUPS);
     for (int l = L - 1; l >= 0; l--) {
         /* psi, lambda <- entangler^-1 (psi, lambda): one scatter pass for both */
         permute(ps, sp, lam, sl, n, cols, 1);
         T *t = ps;
         ps = sp, sp = t;
         t = lam, lam = sl, sl = t;
-        /* per qubit: U^dagger, and A_theta = dU/dtheta U^dagger, the generators at the layer's
+        /* per qubit: V = U^dagger, and A_theta = dU/dtheta U^dagger, the generators at the layer's
          * output: dpsi_out/dtheta = A_theta(on qubit q) psi_out */
         for (int q = 0; q < n; q++) {
             const double *a = angles + ((size_t)l * n + q) * 3;
-            double _Complex U[4], dU[3][4], Ui[4];
+            double _Complex U[4], dU[3][4], V[4];
             rf_sv_fused_rotation(a[0], a[1], a[2], U, dU);
-            Ui[0] = conj(U[0]), Ui[1] = conj(U[2]), Ui[2] = conj(U[1]), Ui[3] = conj(U[3]);
-            to_reals(Ui, uinv + 8 * q);
-            vmat_of(Ui, &Mi[q]);
-            memcpy(Uinv[q], Ui, sizeof Ui);
+            V[0] = conj(U[0]), V[1] = conj(U[2]), V[2] = conj(U[1]), V[3] = conj(U[3]);
+            to_reals(V, uinv + 8 * q);
             for (int th = 0; th < 3; th++) {
-                A[q][th][0] = dU[th][0] * Ui[0] + dU[th][1] * Ui[2];
-                A[q][th][1] = dU[th][0] * Ui[1] + dU[th][1] * Ui[3];
-                A[q][th][2] = dU[th][2] * Ui[0] + dU[th][3] * Ui[2];
-                A[q][th][3] = dU[th][2] * Ui[1] + dU[th][3] * Ui[3];
+                A[q][th][0] = dU[th][0] * V[0] + dU[th][1] * V[2];
+                A[q][th][1] = dU[th][0] * V[1] + dU[th][1] * V[3];
+                A[q][th][2] = dU[th][2] * V[0] + dU[th][3] * V[2];
+                A[q][th][3] = dU[th][2] * V[1] + dU[th][3] * V[3];
             }
+            /* V = diag(d1) [[c, -s], [s, c]] diag(d2) with c = |v00|, s = |v10|, d2[0] = 1; the
+             * phases come from the larger entries, so that rounding stays relative */
+            const double c = cabs(V[0]), s = cabs(V[2]), h = hypot(c, s);
+            d2[q][0] = 1, d1[q][1] = unit_phase(V[2]);
+            d2[q][1] = conj(d1[q][1]) * unit_phase(V[3]);
+            d1[q][0] = c >= s ? unit_phase(V[0]) : -unit_phase(V[1]) * conj(d2[q][1]);
+            for (int k = 0; k < 2 * VC; k++) ry[q][0][k] = (R)(c / h), ry[q][1][k] = (R)(s / h);
         }
-        memset(M, 0, sizeof *M * 8 * (size_t)n);
+        diag_of((const double _Complex(*)[2])d1, n, &D1);
+        diag_of((const double _Complex(*)[2])d2, n, &D2);
+        memset(M, 0, sizeof *M * 3 * (size_t)n);
         for (int i = 0; i < np; i++) {
             const sv_pass P = plan[i];
             const int64_t ntiles = (int64_t)1 << (n - P.k - P.wb);
             const int G = ntiles < SV_GROUPS ? (int)ntiles : SV_GROUPS;
-            memset(acc, 0, sizeof *acc * 8 * (size_t)n * G);
+            memset(acc, 0, sizeof *acc * 3 * (size_t)n * G);
             tile_plan F;
-            F.M = Mi;
+            F.ry = (const vR(*)[2])ry;
+            F.din = i == 0 ? &D2 : NULL, F.dout = i == np - 1 ? &D1 : NULL;
             if (vector && plan_bits(&F, P, ~(uint64_t)0, 2 * sizeof(T))) {
                 F.ninner = VC_BITS;
-                for (int q = 0; q < VC_BITS; q++)
-                    for (int lane = 0; lane < VC; lane++) {
-                        const int b = (lane >> q) & 1;
-                        coef(&F.in1[q][0], &F.in1[q][1], lane, Uinv[q][3 * b]);
-                        coef(&F.in1[q][2], &F.in1[q][3], lane, Uinv[q][b ? 2 : 1]);
-                    }
+                for (int q = 0; q < VC_BITS; q++) {
+                    F.in1[q][0] = ry[q][0];
+                    for (int lane = 0; lane < VC; lane++)
+                        for (int k = 0; k < 2; k++)
+                            F.in1[q][1][2 * lane + k] = (lane >> q) & 1 ? ry[q][1][0] : -ry[q][1][0];
+                }
             }
 #pragma omp parallel if (n >= SV_PAR_MIN_QUBITS && G > 1)
             {
@@ -748,25 +818,29 @@ void SV_FN(rf_sv_adjoint)(T *psi, const R *dldp, T *work, int n, int L, const do
                     for (int64_t tt = group_lo(ntiles, G, g); tt < group_lo(ntiles, G, g + 1);
                          tt++) {
                         if (vector)
-                            tile_grad((R *)ps, (R *)lam, tt, &F, bp, bl, acc + (size_t)g * 8 * n);
+                            tile_grad((R *)ps, (R *)lam, tt, &F, bp, bl, acc + (size_t)g * 3 * n);
                         else
                             tile_scalar((R *)ps, (R *)lam, tile_base(P, tt), P, ~(uint64_t)0, uinv,
-                                        acc + (size_t)g * 8 * n);
+                                        acc + (size_t)g * 3 * n);
                     }
                 free(buf);
             }
             for (int g = 0; g < G; g++)
-                for (int j = 8 * P.q0; j < 8 * (P.q0 + P.k); j++)
-                    M[j] += acc[(size_t)g * 8 * n + j];
+                for (int j = 3 * P.q0; j < 3 * (P.q0 + P.k); j++)
+                    M[j] += acc[(size_t)g * 3 * n + j];
         }
-        /* dL/dtheta = 2 Re <lambda| A psi> = 2 Re sum_rs A[r][s] M[r][s] */
+        /* dL/dtheta = 2 Re sum_rs A[r][s] M[r][s] over the pairs of the states where the sums were
+         * taken: after D2 in the vector tiles, so there A' = D2 A D2^dagger. A' is traceless
+         * anti-Hermitian, which leaves 2 Re sum = -Im(A00 - A11) g1 - Im(A10 + A01) g2
+         * + Re(A10 - A01) g3. */
         for (int q = 0; q < n; q++)
             for (int th = 0; th < 3; th++) {
-                double s = 0;
-                for (int i = 0; i < 4; i++)
-                    s += creal(A[q][th][i]) * M[8 * q + 2 * i] -
-                         cimag(A[q][th][i]) * M[8 * q + 2 * i + 1];
-                grad[((size_t)l * n + q) * 3 + th] = 2 * s;
+                const double _Complex *Ath = A[q][th];
+                const double _Complex a01 = vector ? d2[q][0] * Ath[1] * conj(d2[q][1]) : Ath[1],
+                                      a10 = vector ? d2[q][1] * Ath[2] * conj(d2[q][0]) : Ath[2];
+                grad[((size_t)l * n + q) * 3 + th] = -cimag(Ath[0] - Ath[3]) * M[3 * q] -
+                                                     cimag(a10 + a01) * M[3 * q + 1] +
+                                                     creal(a10 - a01) * M[3 * q + 2];
             }
     }
     if (ps != psi) memcpy(psi, ps, sizeof(T) << n);
