@@ -109,8 +109,10 @@ static int read_attrs(hid_t file, const char *g, rf_vit_info *info) {
 }
 
 /* Opens name (relative to loc), checks it is float32 and, when dims is not NULL, of shape
- * dims[rank]; reads it into buf (NULL: into a scratch buffer) -- this verifies the checksums. */
-static int read_f32(hid_t loc, const char *name, int rank, const hsize_t *dims, float *buf) {
+ * dims[rank]; then reads it -- this verifies the checksums -- into *out (malloc'd), or into a
+ * scratch buffer when out is NULL. Nothing is allocated before the shape is known to agree, so a
+ * damaged header cannot ask for a huge buffer. */
+static int read_f32(hid_t loc, const char *name, int rank, const hsize_t *dims, float **out) {
     hid_t d;
     if (rf_h5_open_dataset(loc, name, &d) != RF_OK) return RF_ERR;
     hsize_t got[4];
@@ -128,9 +130,10 @@ static int read_f32(hid_t loc, const char *name, int rank, const hsize_t *dims, 
     if (rc == RF_OK) {
         size_t n = 1;
         for (int k = 0; k < got_rank; k++) n *= got[k];
-        float *scratch = buf ? NULL : rf_malloc(n * sizeof *scratch);
-        rc = rf_h5_read_dataset(d, H5T_NATIVE_FLOAT, buf ? buf : scratch);
-        free(scratch);
+        float *buf = rf_malloc(n * sizeof *buf);
+        rc = rf_h5_read_dataset(d, H5T_NATIVE_FLOAT, buf);
+        if (rc == RF_OK && out) *out = buf;
+        else free(buf);
     }
     RF_H5(H5Dclose(d));
     return rc;
@@ -168,9 +171,9 @@ int rf_vit_read_group(hid_t file, const char *fname, const char *name, rf_vit_in
     memset(info, 0, sizeof *info);
     if (e < 0 || read_attrs(file, g, info) != RF_OK) return rf_ckpt_fail_in(fname);
     const hsize_t dims[2] = {(hsize_t)info->out_features, (hsize_t)info->in_features};
-    float *w = rf_malloc(dims[0] * dims[1] * sizeof *w);
+    float *w = NULL;
     vit_path(p, name, "weight");
-    int rc = read_f32(file, p, 2, dims, w);
+    int rc = read_f32(file, p, 2, dims, weight ? &w : NULL);
     if (rc == RF_OK) rc = read_generator(file, name, &info->ngenerator);
     if (rc == RF_OK && weight) *weight = w;
     else free(w);
