@@ -8,13 +8,15 @@
  * vectorizes them without the NaN-recovery calls of C complex multiplication.
  *
  * The rotation layer runs in sv_plan passes (statevec_internal.h): in each, every tile of the
- * state is loaded once and all the gates of the pass's qubits sweep it in cache. The adjoint's
- * backward step runs the same passes over psi and lambda together. It writes each qubit's
- * U^dagger = D1 RY(beta) D2 (D1, D2 diagonal): the D2 of all qubits are one diagonal phase per
- * amplitude, applied while the first pass copies a tile in, the D1 likewise while the last pass
- * copies it out, and in between each qubit costs a real rotation (half the multiplies of a
- * complex 2x2). In the same sweep, right before a qubit's RY, three sums over its pairs
- * (g1, g2, g3 below) give all three angle gradients of that qubit (docs/vqc.md).
+ * state is loaded once and all the gates of the pass's qubits sweep it in cache. It writes each
+ * qubit's fused rotation U = D1 RY(beta) D2 (D1, D2 diagonal; sv_rot): the D2 of all qubits are
+ * one diagonal phase per amplitude, applied as the first pass reads a tile, the D1 likewise as
+ * the last pass writes it, and in between each qubit costs a real rotation (half the multiplies
+ * of a complex 2x2). The adjoint's backward step runs the same passes over psi and lambda
+ * together, with U^dagger in the same form; in the same sweep, right before a qubit's RY, three
+ * sums over its pairs (g1, g2, g3 below) give all three angle gradients of that qubit
+ * (docs/vqc.md). rf_sv_apply_1q / rf_sv_apply_layer take any 2x2 (not necessarily unitary, so
+ * without that form) and run complex 2x2 products in the same passes.
  */
 #include <omp.h>
 #include <stdlib.h>
@@ -73,11 +75,17 @@ typedef R vRu __attribute__((vector_size(32), aligned(sizeof(R)), may_alias)); /
 typedef SV_IDX vI __attribute__((vector_size(32)));
 #define LD(p) (*(const vRu *)(p))
 #define ST(p, v) (*(vRu *)(p) = (v))
+/* SWAP exchanges re and im of every complex lane; PERM_Q(v, q) exchanges complex lane i with its
+ * partner i ^ 2^q (in-vector qubit q) */
 #if SV_VC == 2
 #define SWAP(v) __builtin_shuffle((v), (vI){1, 0, 3, 2})
+#define PERM_Q(v, q) __builtin_shuffle((v), (vI){2, 3, 0, 1})
 #define VC_BITS 1
 #else
 #define SWAP(v) __builtin_shuffle((v), (vI){1, 0, 3, 2, 5, 4, 7, 6})
+#define PERM_Q(v, q)                                                                               \
+    ((q) == 0 ? __builtin_shuffle((v), (vI){2, 3, 0, 1, 6, 7, 4, 5})                               \
+              : __builtin_shuffle((v), (vI){4, 5, 6, 7, 0, 1, 2, 3}))
 #define VC_BITS 2
 #endif
 
@@ -163,6 +171,46 @@ SV_INLINE void vinner(R *restrict x, int64_t len, const vkron *k) {
     }
 }
 
+/* ---- the rotation form's real rotations: RY = [[c, -s], [s, c]], cs = {c, s} in every real
+ * lane. A real coefficient scales re and im alike: two multiplies per vector and output where a
+ * complex 2x2 takes four (and the swaps). ---- */
+
+/* (a, b) <- RY (a, b), runs of len complex numbers (a multiple of VC). */
+SV_INLINE void vpair_ry(R *restrict a, R *restrict b, int64_t len, const vR *cs) {
+    const vR c = cs[0], s = cs[1];
+    for (int64_t i = 0; i < 2 * len; i += 2 * VC) {
+        const vR x = LD(a + i), y = LD(b + i);
+        ST(a + i, c * x - s * y);
+        ST(b + i, s * x + c * y);
+    }
+}
+
+/* Two qubits in one sweep (the runs x0..x3 as in vquad): the low qubit's RY l, then the high
+ * qubit's h, in registers. */
+SV_INLINE void vquad_ry(R *restrict x0, R *restrict x1, R *restrict x2, R *restrict x3,
+                        int64_t len, const vR *l, const vR *h) {
+    for (int64_t i = 0; i < 2 * len; i += 2 * VC) {
+        const vR a = LD(x0 + i), b = LD(x1 + i), c = LD(x2 + i), d = LD(x3 + i);
+        const vR a1 = l[0] * a - l[1] * b, b1 = l[1] * a + l[0] * b;
+        const vR c1 = l[0] * c - l[1] * d, d1 = l[1] * c + l[0] * d;
+        ST(x0 + i, h[0] * a1 - h[1] * c1);
+        ST(x2 + i, h[1] * a1 + h[0] * c1);
+        ST(x1 + i, h[0] * b1 - h[1] * d1);
+        ST(x3 + i, h[1] * b1 + h[0] * d1);
+    }
+}
+
+/* The in-vector qubits of a contiguous run, one after the other in registers: for qubit q, lane
+ * i's partner is lane i ^ 2^q and in1[q] = the coefficients of the lane and of its partner
+ * (tile_plan). */
+SV_INLINE void vinner_ry(R *restrict x, int64_t len, const vR (*in1)[2]) {
+    for (int64_t i = 0; i < 2 * len; i += 2 * VC) {
+        vR v = LD(x + i);
+        for (int q = 0; q < VC_BITS; q++) v = in1[q][0] * v + in1[q][1] * PERM_Q(v, q);
+        ST(x + i, v);
+    }
+}
+
 /* ---- tiles ---- */
 
 static inline int64_t tile_base(sv_pass P, int64_t t) {
@@ -180,26 +228,93 @@ typedef struct {
     vR lo[2 * ((1 << DIAG_BITS) / VC)]; /* (cr, cs) of d(w) / g, w < 2^DIAG_BITS */
 } sv_diag;
 
+/* The diagonal of the per-qubit factors d[q] = {d_q[0], d_q[1]}, q < n. */
+static void diag_of(const double _Complex (*d)[2], int n, sv_diag *D) {
+    D->g = 1;
+    for (int q = 0; q < RF_SV_MAX_QUBITS; q++) D->r[q] = 1;
+    for (int q = 0; q < n; q++) D->g *= d[q][0], D->r[q] = d[q][1] / d[q][0];
+    for (int w = 0; w < 1 << DIAG_BITS; w++) {
+        double _Complex z = 1;
+        for (int q = 0; q < DIAG_BITS; q++)
+            if ((w >> q) & 1) z *= D->r[q];
+        coef(&D->lo[2 * (w / VC)], &D->lo[2 * (w / VC) + 1], w % VC, z);
+    }
+}
+
+/* dst = D src on the len (a power of two, a multiple of VC) amplitudes of index j0.. (aligned to
+ * len). dst may be src (in place: every vector is read before it is written). */
+SV_INLINE void vdiag_copy(R *dst, const R *src, int64_t len, uint64_t j0, const sv_diag *D) {
+    const int64_t run = len < (1 << DIAG_BITS) ? len : (1 << DIAG_BITS);
+    for (int64_t r0 = 0; r0 < len; r0 += run) {
+        double _Complex z = D->g;
+        for (uint64_t j = j0 + (uint64_t)r0; j; j &= j - 1) z *= D->r[__builtin_ctzll(j)];
+        vR zr, zs;
+        for (int l = 0; l < VC; l++) coef(&zr, &zs, l, z);
+        const R *x = src + 2 * r0;
+        R *y = dst + 2 * r0;
+        for (int64_t i = 0; i < 2 * run; i += 2 * VC) {
+            const vR v = LD(x + i), *t = D->lo + i / VC;
+            const vR w = t[0] * v + t[1] * SWAP(v);
+            ST(y + i, zr * w + zs * SWAP(w));
+        }
+    }
+}
+
+/* z / |z| (1 for z = 0): the phase of a matrix entry. */
+static double _Complex unit_phase(double _Complex z) {
+    const double a = cabs(z);
+    return a > 0 ? z / a : 1;
+}
+
+/* A layer of unitaries V_q, one per qubit, in rotation form: V_q = diag(d1_q) RY_q diag(d2_q)
+ * (every 2x2 unitary is a phase times Rz Ry Rz). ry[q] = (cos, sin) of RY_q in every lane; D1, D2
+ * the products of the d1_q, d2_q over all qubits: one phase per amplitude each. Gates on different
+ * qubits commute, so the layer is D1 (prod RY_q) D2: D2 goes on as the first pass reads a tile,
+ * D1 as the last one writes it, and each qubit in between costs a real rotation. */
+typedef struct {
+    vR ry[RF_SV_MAX_QUBITS][2];
+    sv_diag D1, D2;
+} sv_rot;
+
+/* Z from V[q], q < n (double, unitary); d2 (when not NULL) gets each qubit's d2_q. With c = |v00|,
+ * s = |v10| and d2_q[0] = 1, the phases come from the larger entries, so that rounding stays
+ * relative. */
+static void rot_of(const double _Complex (*V)[4], int n, sv_rot *Z, double _Complex (*d2)[2]) {
+    double _Complex e1[RF_SV_MAX_QUBITS][2], e2[RF_SV_MAX_QUBITS][2];
+    for (int q = 0; q < n; q++) {
+        const double _Complex *v = V[q];
+        const double c = cabs(v[0]), s = cabs(v[2]), h = hypot(c, s);
+        e2[q][0] = 1, e1[q][1] = unit_phase(v[2]);
+        e2[q][1] = conj(e1[q][1]) * unit_phase(v[3]);
+        e1[q][0] = c >= s ? unit_phase(v[0]) : -unit_phase(v[1]) * conj(e2[q][1]);
+        for (int k = 0; k < 2 * VC; k++) Z->ry[q][0][k] = (R)(c / h), Z->ry[q][1][k] = (R)(s / h);
+        if (d2) d2[q][0] = e2[q][0], d2[q][1] = e2[q][1];
+    }
+    diag_of((const double _Complex(*)[2])e1, n, &Z->D1);
+    diag_of((const double _Complex(*)[2])e2, n, &Z->D2);
+}
+
 /* What every tile of one pass does. A tile is nel = 2^k elements (rows of W amplitudes, element e
  * at e * S amplitudes from the tile's start; the first pass has W = S = 1). Element bits [0, sub)
  * run per block of 2^sub elements (about SV_L1_BYTES, in L1), the bits above on the whole tile
- * (in L2); forward gates go two bits at a time (vquad), the last odd one alone (vpair). In the
- * first pass, the in-vector qubits [0, VC_BITS) run first on every block: forward as one
- * Kronecker product K (vinner), in the adjoint one qubit at a time (vinner_grad, in1[q]). */
+ * (in L2); forward gates go two bits at a time (vquad, vquad_ry), the last odd one alone (vpair,
+ * vpair_ry). In the first pass, the in-vector qubits [0, VC_BITS) run first on every block:
+ * general gates as one Kronecker product K (vinner), the rotation form one qubit at a time
+ * (vinner_ry; the adjoint: vinner_grad), with in1[q]. */
 typedef struct {
     sv_pass P;
     int64_t nel, W, S;
     int sub, nlo, nhi, lo[SV_MAX_PASSES], hi[SV_MAX_PASSES];
-    int inner;  /* forward: apply K first */
-    int ninner; /* adjoint: in-vector qubits to run with in1 */
+    int inner;  /* general gates: apply K first */
+    int ninner; /* rotation form: in-vector qubits to run with in1 */
     int copy;   /* forward: rows strided apart: work in a buffer */
     vkron K;
-    const vmat *M; /* forward: M[q], qubit q's gate */
-    /* adjoint: ry[q] = (cos, sin) of qubit q's RY(beta) in every lane; for the in-vector qubits
-     * in1[q] = (cos, -+sin): the coefficients of a lane and of its partner (lane bit 0: -sin) */
+    const vmat *M; /* general gates: M[q], qubit q's gate; NULL: the rotation form */
+    /* rotation form (sv_rot): ry[q] = qubit q's RY; for the in-vector qubits in1[q] = (cos,
+     * -+sin): the coefficients of a lane and of its partner (lane bit 0: -sin) */
     const vR (*ry)[2];
     vR in1[VC_BITS][2];
-    const sv_diag *din, *dout; /* adjoint: D2 on the way in (first pass), D1 out (last pass) */
+    const sv_diag *din, *dout; /* rotation form: D2 on the way in (first pass), D1 out (last) */
 } tile_plan;
 
 /* Sorts the masked qubits of pass P into the tile plan's bit lists; elements of elem_bytes per
@@ -222,17 +337,43 @@ static int plan_bits(tile_plan *F, sv_pass P, uint64_t mask, int64_t elem_bytes)
     return contiguous;
 }
 
-/* Row copies between a tile of the state (rows of W amplitudes S apart) and a contiguous buffer:
- * strided rows of a higher-qubit pass (S a power of two of 256 KiB or more) all fall into the
- * same cache sets and would miss on every sweep; in the buffer they are W apart. */
-SV_INLINE void rows_in(R *restrict buf, const R *restrict x, int64_t nel, int64_t W, int64_t S) {
+/* The rotation form of Z for the plan: D2 on the first pass's reads, D1 on the last one's writes;
+ * in1 for the contiguous first pass's in-vector qubits. */
+static void plan_rot(tile_plan *F, const sv_rot *Z, int contiguous, int first, int last) {
+    F->M = NULL, F->ry = (const vR(*)[2])Z->ry;
+    F->din = first ? &Z->D2 : NULL, F->dout = last ? &Z->D1 : NULL;
+    if (!contiguous) return;
+    F->ninner = VC_BITS;
+    for (int q = 0; q < VC_BITS; q++) {
+        F->in1[q][0] = Z->ry[q][0];
+        for (int lane = 0; lane < VC; lane++)
+            for (int k = 0; k < 2; k++)
+                F->in1[q][1][2 * lane + k] = (lane >> q) & 1 ? Z->ry[q][1][0] : -Z->ry[q][1][0];
+    }
+}
+
+/* Row copies between a tile of the state (rows of W amplitudes S apart, the first of index base)
+ * and a contiguous buffer, times the diagonal D on the way when D is not NULL: strided rows of a
+ * higher-qubit pass (S a power of two of 256 KiB or more) all fall into the same cache sets and
+ * would miss on every sweep; in the buffer they are W apart. */
+SV_INLINE void rows_in(R *restrict buf, const R *restrict x, int64_t nel, int64_t W, int64_t S,
+                       int64_t base, const sv_diag *D) {
     if (S == W) /* contiguous rows: one copy, not one call per (maybe one-amplitude) row */
         W *= nel, nel = 1;
-    for (int64_t e = 0; e < nel; e++) memcpy(buf + 2 * e * W, x + 2 * e * S, sizeof(T) * W);
+    for (int64_t e = 0; e < nel; e++)
+        if (D)
+            vdiag_copy(buf + 2 * e * W, x + 2 * e * S, W, (uint64_t)(base + e * S), D);
+        else
+            memcpy(buf + 2 * e * W, x + 2 * e * S, sizeof(T) * W);
 }
-SV_INLINE void rows_out(R *restrict x, const R *restrict buf, int64_t nel, int64_t W, int64_t S) {
+SV_INLINE void rows_out(R *restrict x, const R *restrict buf, int64_t nel, int64_t W, int64_t S,
+                        int64_t base, const sv_diag *D) {
     if (S == W) W *= nel, nel = 1;
-    for (int64_t e = 0; e < nel; e++) memcpy(x + 2 * e * S, buf + 2 * e * W, sizeof(T) * W);
+    for (int64_t e = 0; e < nel; e++)
+        if (D)
+            vdiag_copy(x + 2 * e * S, buf + 2 * e * W, W, (uint64_t)(base + e * S), D);
+        else
+            memcpy(x + 2 * e * S, buf + 2 * e * W, sizeof(T) * W);
 }
 
 /* The gates of bits[] on nel elements at x, element e at e * S amplitudes. */
@@ -244,36 +385,52 @@ SV_INLINE void apply_bits(R *x, int64_t nel, int64_t S, const int *bits, int nb,
     for (; i + 1 < nb; i += 2) {
         const int64_t h1 = (int64_t)1 << bits[i], h2 = (int64_t)1 << bits[i + 1];
         const int64_t run = contiguous ? h1 : 1, len = run * F->W, S2 = 2 * S;
-        const vmat *m1 = F->M + q0 + bits[i], *m2 = F->M + q0 + bits[i + 1];
+        const int b1 = q0 + bits[i], b2 = q0 + bits[i + 1];
         for (int64_t e0 = 0; e0 < nel; e0 += 2 * h2)
             for (int64_t e1 = e0; e1 < e0 + h2; e1 += 2 * h1)
-                for (int64_t e = e1; e < e1 + h1; e += run)
-                    vquad(x + e * S2, x + (e + h1) * S2, x + (e + h2) * S2, x + (e + h1 + h2) * S2,
-                          len, m1, m2);
+                for (int64_t e = e1; e < e1 + h1; e += run) {
+                    R *x0 = x + e * S2, *x1 = x + (e + h1) * S2, *x2 = x + (e + h2) * S2,
+                      *x3 = x + (e + h1 + h2) * S2;
+                    if (F->M)
+                        vquad(x0, x1, x2, x3, len, F->M + b1, F->M + b2);
+                    else
+                        vquad_ry(x0, x1, x2, x3, len, F->ry[b1], F->ry[b2]);
+                }
     }
     if (i < nb) {
         const int64_t h = (int64_t)1 << bits[i];
         const int64_t run = contiguous ? h : 1, len = run * F->W, S2 = 2 * S;
+        const int b = q0 + bits[i];
         for (int64_t e0 = 0; e0 < nel; e0 += 2 * h)
             for (int64_t e = e0; e < e0 + h; e += run)
-                vpair(x + e * S2, x + (e + h) * S2, len, F->M + q0 + bits[i]);
+                if (F->M)
+                    vpair(x + e * S2, x + (e + h) * S2, len, F->M + b);
+                else
+                    vpair_ry(x + e * S2, x + (e + h) * S2, len, F->ry[b]);
     }
 }
 
-/* Tile t of the pass: in place, or in buf when F->copy. */
+/* Tile t of the pass: in place (the contiguous first pass: W = S = 1), or in buf when F->copy.
+ * In place, din goes on block by block, right before the block's gates find it in L1. */
 SV_CLONES static void tile_fwd(R *psi, int64_t t, const tile_plan *F, R *buf) {
-    R *x = psi + 2 * tile_base(F->P, t);
+    const int64_t base = tile_base(F->P, t);
+    R *x = psi + 2 * base;
     const int copy = F->copy;
     const int64_t blk = (int64_t)1 << F->sub, W = F->W, S = copy ? W : F->S;
-    if (copy) rows_in(buf, x, F->nel, W, F->S);
+    if (copy) rows_in(buf, x, F->nel, W, F->S, base, F->din);
     R *y = copy ? buf : x;
     for (int64_t e = 0; e < F->nel; e += blk) {
         R *yb = y + 2 * e * S;
+        if (!copy && F->din) vdiag_copy(yb, yb, blk, (uint64_t)(base + e), F->din);
         if (F->inner) vinner(yb, blk, &F->K);
+        if (F->ninner) vinner_ry(yb, blk, (const vR(*)[2])F->in1);
         apply_bits(yb, blk, S, F->lo, F->nlo, F);
     }
     apply_bits(y, F->nel, S, F->hi, F->nhi, F);
-    if (copy) rows_out(x, buf, F->nel, W, F->S);
+    if (copy)
+        rows_out(x, buf, F->nel, W, F->S, base, F->dout);
+    else if (F->dout) /* one pass in all (n <= the first pass's qubits) */
+        vdiag_copy(x, x, F->nel, (uint64_t)base, F->dout);
 }
 
 /* ---- the adjoint's vector kernels ----
@@ -291,15 +448,11 @@ typedef double vD __attribute__((vector_size(32)));
 #define ACC_ADD(acc, v)                                                                            \
     ((acc)[0] += __builtin_convertvector(__builtin_shufflevector((v), (v), 0, 1, 2, 3), vD),       \
      (acc)[1] += __builtin_convertvector(__builtin_shufflevector((v), (v), 4, 5, 6, 7), vD))
-#define PERM_Q(v, q)                                                                               \
-    ((q) == 0 ? __builtin_shuffle((v), (vI){2, 3, 0, 1, 6, 7, 4, 5})                               \
-              : __builtin_shuffle((v), (vI){4, 5, 6, 7, 0, 1, 2, 3}))
 #else
 typedef vR vD;
 #define ACC_W 1
 #define ACC_FLUSH (1 << 30)
 #define ACC_ADD(acc, v) ((acc)[0] += (v))
-#define PERM_Q(v, q) __builtin_shuffle((v), (vI){2, 3, 0, 1})
 #endif
 
 /* The sum over the complex lanes i of an accumulator A [ACC_W]: Re (im = 0) or Im (im = 1) of
@@ -384,25 +537,6 @@ SV_INLINE void grad_bits(R *x, R *y, int64_t nel, const int *bits, int nb, const
     }
 }
 
-/* dst = D src on the len (a power of two) amplitudes of index j0.. (aligned to len). */
-SV_INLINE void vdiag_copy(R *restrict dst, const R *restrict src, int64_t len, uint64_t j0,
-                          const sv_diag *D) {
-    const int64_t run = len < (1 << DIAG_BITS) ? len : (1 << DIAG_BITS);
-    for (int64_t r0 = 0; r0 < len; r0 += run) {
-        double _Complex z = D->g;
-        for (uint64_t j = j0 + (uint64_t)r0; j; j &= j - 1) z *= D->r[__builtin_ctzll(j)];
-        vR zr, zs;
-        for (int l = 0; l < VC; l++) coef(&zr, &zs, l, z);
-        const R *x = src + 2 * r0;
-        R *y = dst + 2 * r0;
-        for (int64_t i = 0; i < 2 * run; i += 2 * VC) {
-            const vR v = LD(x + i), *t = D->lo + i / VC;
-            const vR w = t[0] * v + t[1] * SWAP(v);
-            ST(y + i, zr * w + zs * SWAP(w));
-        }
-    }
-}
-
 /* Tile t of psi and lambda, always through the buffers bp and bl: the two states sit 2^n
  * amplitudes apart (a power of two), so their tiles would share cache sets and low address bits
  * (4K aliasing in the load/store unit); the buffers are placed apart by SV_BUF_SKEW. The copies
@@ -410,30 +544,16 @@ SV_INLINE void vdiag_copy(R *restrict dst, const R *restrict src, int64_t len, u
 SV_CLONES static void tile_grad(R *psi, R *lam, int64_t t, const tile_plan *F, R *bp, R *bl,
                                 double *m) {
     const int64_t base = tile_base(F->P, t), blk = (int64_t)1 << F->sub, W = F->W, S = F->S;
-    if (F->din) { /* the first pass: contiguous */
-        vdiag_copy(bp, psi + 2 * base, F->nel * W, (uint64_t)base, F->din);
-        vdiag_copy(bl, lam + 2 * base, F->nel * W, (uint64_t)base, F->din);
-    } else {
-        rows_in(bp, psi + 2 * base, F->nel, W, S);
-        rows_in(bl, lam + 2 * base, F->nel, W, S);
-    }
+    rows_in(bp, psi + 2 * base, F->nel, W, S, base, F->din);
+    rows_in(bl, lam + 2 * base, F->nel, W, S, base, F->din);
     for (int64_t e = 0; e < F->nel; e += blk) {
         R *xb = bp + 2 * e * W, *yb = bl + 2 * e * W;
         for (int q = 0; q < F->ninner; q++) vinner_grad(xb, yb, blk, q, F->in1[q], m + 3 * q);
         grad_bits(xb, yb, blk, F->lo, F->nlo, F, m);
     }
     grad_bits(bp, bl, F->nel, F->hi, F->nhi, F, m);
-    if (F->dout) { /* the last pass; when it is also the first, one contiguous run */
-        const int64_t rows = S == W ? 1 : F->nel, len = S == W ? F->nel * W : W;
-        for (int64_t e = 0; e < rows; e++) {
-            const int64_t j = base + e * S;
-            vdiag_copy(psi + 2 * j, bp + 2 * e * W, len, (uint64_t)j, F->dout);
-            vdiag_copy(lam + 2 * j, bl + 2 * e * W, len, (uint64_t)j, F->dout);
-        }
-    } else {
-        rows_out(psi + 2 * base, bp, F->nel, W, S);
-        rows_out(lam + 2 * base, bl, F->nel, W, S);
-    }
+    rows_out(psi + 2 * base, bp, F->nel, W, S, base, F->dout);
+    rows_out(lam + 2 * base, bl, F->nel, W, S, base, F->dout);
 }
 
 /* The scalar tile (the adjoint, and states of fewer than 4 vectors): the gates of pass P for the
@@ -462,8 +582,11 @@ SV_CLONES static void tile_scalar(R *psi, R *lam, int64_t base, sv_pass P, uint6
     }
 }
 
-/* One pass of the forward gates U[q] (double complex, q < n) for the qubits in mask. */
-static void pass_apply(R *psi, int n, sv_pass P, uint64_t mask, const double _Complex (*U)[4]) {
+/* One pass of the forward gates U[q] (double complex, q < n) for the qubits in mask: as general
+ * complex 2x2s, or when Z is not NULL (all qubits) in its rotation form, with D2 when the pass is
+ * the layer's first and D1 when it is its last. */
+static void pass_apply(R *psi, int n, sv_pass P, uint64_t mask, const double _Complex (*U)[4],
+                       const sv_rot *Z, int first, int last) {
     const int64_t ntiles = (int64_t)1 << (n - P.k - P.wb);
     if (((int64_t)1 << n) < 4 * VC) { /* a few amplitudes: scalar */
         R u[8 * RF_SV_MAX_QUBITS];
@@ -475,14 +598,16 @@ static void pass_apply(R *psi, int n, sv_pass P, uint64_t mask, const double _Co
         return;
     }
     vmat M[RF_SV_MAX_QUBITS];
-    for (int q = P.q0; q < P.q0 + P.k; q++)
-        if ((mask >> q) & 1) vmat_of(U[q], &M[q]);
     tile_plan F;
-    F.M = M;
     const int contiguous = plan_bits(&F, P, mask, sizeof(T));
     F.copy = !contiguous; /* rows far apart: copied row by row, in place they thrash */
-    if (contiguous) {
-        for (int q = 0; q < VC_BITS; q++) F.inner |= (int)((mask >> q) & 1);
+    if (Z) {
+        plan_rot(&F, Z, contiguous, first, last);
+    } else {
+        for (int q = P.q0; q < P.q0 + P.k; q++)
+            if ((mask >> q) & 1) vmat_of(U[q], &M[q]);
+        F.M = M, F.ry = NULL, F.din = F.dout = NULL;
+        for (int q = 0; contiguous && q < VC_BITS; q++) F.inner |= (int)((mask >> q) & 1);
         if (F.inner) {
             double _Complex Uk[VC_BITS][4];
             for (int q = 0; q < VC_BITS; q++) {
@@ -511,27 +636,33 @@ void SV_FN(rf_sv_apply_1q)(T *psi, int n, int q, const T U[4]) {
     if (q >= P.k) {      /* a high qubit: tiles of two rows as long as half a tile */
         P.q0 = q, P.k = 1, P.wb = plan[0].k - 1 < q ? plan[0].k - 1 : q;
     }
-    pass_apply((R *)psi, n, P, (uint64_t)1 << q, (const double _Complex(*)[4])Ud);
+    pass_apply((R *)psi, n, P, (uint64_t)1 << q, (const double _Complex(*)[4])Ud, NULL, 0, 0);
 }
 
-static void layer_d(T *psi, int n, const double _Complex (*U)[4]) {
+/* The gates U[q] on all qubits in the passes of the plan; Z: their rotation form, or NULL. */
+static void layer_d(T *psi, int n, const double _Complex (*U)[4], const sv_rot *Z) {
     sv_pass plan[SV_MAX_PASSES];
     const int np = sv_plan(n, (int)sizeof(T), plan);
-    for (int i = 0; i < np; i++) pass_apply((R *)psi, n, plan[i], ~(uint64_t)0, U);
+    for (int i = 0; i < np; i++)
+        pass_apply((R *)psi, n, plan[i], ~(uint64_t)0, U, Z, i == 0, i == np - 1);
 }
 
+/* General 2x2s (they need not be unitary: no rotation form) as complex 2x2 products. */
 void SV_FN(rf_sv_apply_layer)(T *psi, int n, const T *U) {
     double _Complex Ud[RF_SV_MAX_QUBITS][4];
     for (int q = 0; q < n; q++)
         for (int i = 0; i < 4; i++) Ud[q][i] = U[4 * q + i];
-    layer_d(psi, n, (const double _Complex(*)[4])Ud);
+    layer_d(psi, n, (const double _Complex(*)[4])Ud, NULL);
 }
 
+/* The fused rotations are unitary: the rotation form, about half the arithmetic per qubit. */
 void SV_FN(rf_sv_rotation_layer)(T *psi, int n, const double *angles) {
     double _Complex Ud[RF_SV_MAX_QUBITS][4];
     for (int q = 0; q < n; q++)
         rf_sv_fused_rotation(angles[3 * q], angles[3 * q + 1], angles[3 * q + 2], Ud[q], NULL);
-    layer_d(psi, n, (const double _Complex(*)[4])Ud);
+    sv_rot Z;
+    rot_of((const double _Complex(*)[4])Ud, n, &Z, NULL);
+    layer_d(psi, n, (const double _Complex(*)[4])Ud, &Z);
 }
 
 /* u[q] (8 reals) from U (double complex). */
@@ -719,25 +850,6 @@ void SV_FN(rf_sv_circuit)(T *psi, T *work, int n, int L, const double *angles, r
     if (cur != psi) memcpy(psi, cur, sizeof(T) << n);
 }
 
-/* z / |z| (1 for z = 0): the phase of a matrix entry. */
-static double _Complex unit_phase(double _Complex z) {
-    const double a = cabs(z);
-    return a > 0 ? z / a : 1;
-}
-
-/* The diagonal of the per-qubit factors d[q] = {d_q[0], d_q[1]}, q < n (sv_diag). */
-static void diag_of(const double _Complex (*d)[2], int n, sv_diag *D) {
-    D->g = 1;
-    for (int q = 0; q < RF_SV_MAX_QUBITS; q++) D->r[q] = 1;
-    for (int q = 0; q < n; q++) D->g *= d[q][0], D->r[q] = d[q][1] / d[q][0];
-    for (int w = 0; w < 1 << DIAG_BITS; w++) {
-        double _Complex z = 1;
-        for (int q = 0; q < DIAG_BITS; q++)
-            if ((w >> q) & 1) z *= D->r[q];
-        coef(&D->lo[2 * (w / VC)], &D->lo[2 * (w / VC) + 1], w % VC, z);
-    }
-}
-
 void SV_FN(rf_sv_adjoint)(T *psi, const R *dldp, T *work, int n, int L, const double *angles,
                           rf_sv_entangler e, double *grad) {
     const int64_t N = (int64_t)1 << n;
@@ -755,9 +867,8 @@ void SV_FN(rf_sv_adjoint)(T *psi, const R *dldp, T *work, int n, int L, const do
     const int np = sv_plan(n, 2 * (int)sizeof(T), plan); /* two states share the cache */
     const int vector = N >= 4 * VC;                       /* else the scalar tiles */
     R uinv[8 * RF_SV_MAX_QUBITS];
-    vR ry[RF_SV_MAX_QUBITS][2];
-    double _Complex A[RF_SV_MAX_QUBITS][3][4], d1[RF_SV_MAX_QUBITS][2], d2[RF_SV_MAX_QUBITS][2];
-    sv_diag D1, D2;
+    double _Complex A[RF_SV_MAX_QUBITS][3][4], V[RF_SV_MAX_QUBITS][4], d2[RF_SV_MAX_QUBITS][2];
+    sv_rot Z; /* the layer's U^dagger in rotation form */
     double *M = rf_malloc(sizeof *M * 3 * (size_t)n),
            *acc = rf_malloc(sizeof *acc * 3 * (size_t)n * SV_GROUPS);
     for (int l = L - 1; l >= 0; l--) {
@@ -770,26 +881,18 @@ void SV_FN(rf_sv_adjoint)(T *psi, const R *dldp, T *work, int n, int L, const do
          * output: dpsi_out/dtheta = A_theta(on qubit q) psi_out */
         for (int q = 0; q < n; q++) {
             const double *a = angles + ((size_t)l * n + q) * 3;
-            double _Complex U[4], dU[3][4], V[4];
+            double _Complex U[4], dU[3][4], *v = V[q];
             rf_sv_fused_rotation(a[0], a[1], a[2], U, dU);
-            V[0] = conj(U[0]), V[1] = conj(U[2]), V[2] = conj(U[1]), V[3] = conj(U[3]);
-            to_reals(V, uinv + 8 * q);
+            v[0] = conj(U[0]), v[1] = conj(U[2]), v[2] = conj(U[1]), v[3] = conj(U[3]);
+            to_reals(v, uinv + 8 * q);
             for (int th = 0; th < 3; th++) {
-                A[q][th][0] = dU[th][0] * V[0] + dU[th][1] * V[2];
-                A[q][th][1] = dU[th][0] * V[1] + dU[th][1] * V[3];
-                A[q][th][2] = dU[th][2] * V[0] + dU[th][3] * V[2];
-                A[q][th][3] = dU[th][2] * V[1] + dU[th][3] * V[3];
+                A[q][th][0] = dU[th][0] * v[0] + dU[th][1] * v[2];
+                A[q][th][1] = dU[th][0] * v[1] + dU[th][1] * v[3];
+                A[q][th][2] = dU[th][2] * v[0] + dU[th][3] * v[2];
+                A[q][th][3] = dU[th][2] * v[1] + dU[th][3] * v[3];
             }
-            /* V = diag(d1) [[c, -s], [s, c]] diag(d2) with c = |v00|, s = |v10|, d2[0] = 1; the
-             * phases come from the larger entries, so that rounding stays relative */
-            const double c = cabs(V[0]), s = cabs(V[2]), h = hypot(c, s);
-            d2[q][0] = 1, d1[q][1] = unit_phase(V[2]);
-            d2[q][1] = conj(d1[q][1]) * unit_phase(V[3]);
-            d1[q][0] = c >= s ? unit_phase(V[0]) : -unit_phase(V[1]) * conj(d2[q][1]);
-            for (int k = 0; k < 2 * VC; k++) ry[q][0][k] = (R)(c / h), ry[q][1][k] = (R)(s / h);
         }
-        diag_of((const double _Complex(*)[2])d1, n, &D1);
-        diag_of((const double _Complex(*)[2])d2, n, &D2);
+        rot_of((const double _Complex(*)[4])V, n, &Z, d2);
         memset(M, 0, sizeof *M * 3 * (size_t)n);
         for (int i = 0; i < np; i++) {
             const sv_pass P = plan[i];
@@ -797,16 +900,9 @@ void SV_FN(rf_sv_adjoint)(T *psi, const R *dldp, T *work, int n, int L, const do
             const int G = ntiles < SV_GROUPS ? (int)ntiles : SV_GROUPS;
             memset(acc, 0, sizeof *acc * 3 * (size_t)n * G);
             tile_plan F;
-            F.ry = (const vR(*)[2])ry;
-            F.din = i == 0 ? &D2 : NULL, F.dout = i == np - 1 ? &D1 : NULL;
-            if (vector && plan_bits(&F, P, ~(uint64_t)0, 2 * sizeof(T))) {
-                F.ninner = VC_BITS;
-                for (int q = 0; q < VC_BITS; q++) {
-                    F.in1[q][0] = ry[q][0];
-                    for (int lane = 0; lane < VC; lane++)
-                        for (int k = 0; k < 2; k++)
-                            F.in1[q][1][2 * lane + k] = (lane >> q) & 1 ? ry[q][1][0] : -ry[q][1][0];
-                }
+            if (vector) {
+                const int contiguous = plan_bits(&F, P, ~(uint64_t)0, 2 * sizeof(T));
+                plan_rot(&F, &Z, contiguous, i == 0, i == np - 1);
             }
 #pragma omp parallel if (n >= SV_PAR_MIN_QUBITS && G > 1)
             {
