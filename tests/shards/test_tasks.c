@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "../io/tmpdir_fixture.h"
+#include "task_fixtures.h"
 
 #include <stdint.h>
 
@@ -16,10 +17,7 @@
 #include "io/safetensors.h"
 #include "shards/tasks.h"
 
-static const struct {
-    const char *name;
-    int64_t rows, cols;
-} TENSORS[] = {
+static const tensor_spec TENSORS[] = {
     {"language_model.model.layers.0.self_attn.q_proj.weight", 32, 16},
     {"language_model.model.layers.0.mlp.down_proj.weight", 16, 64},
     {"language_model.model.layers.1.mlp.gate_proj.weight", 64, 16},
@@ -31,31 +29,9 @@ static const struct {
 };
 #define NT (int)(sizeof TENSORS / sizeof TENSORS[0])
 
-/* Writes the tensors above (F32 zeros) to DIR/model.safetensors and opens it. */
-static void open_model(void **state, rf_st_model *m) {
-    static float zeros[64 * 64];
-    rf_st_entry e[NT];
-    for (int i = 0; i < NT; i++) {
-        e[i] = (rf_st_entry){.name = TENSORS[i].name, .dtype = RF_DTYPE_F32,
-                             .ndim = TENSORS[i].cols ? 2 : 1, .data = zeros};
-        e[i].shape[0] = TENSORS[i].rows;
-        e[i].shape[1] = TENSORS[i].cols;
-    }
-    char path[4096];
-    assert_int_equal(rf_st_write(in_dir(path, state, "model.safetensors"), e, NT), RF_OK);
-    assert_int_equal(rf_st_open(m, path), RF_OK);
-}
-
-static rf_aqlm_config tiny_config(void) {
-    rf_aqlm_config c = rf_aqlm_config_default();
-    c.nbits_per_codebook = 2;
-    c.in_group_size = 4;
-    return c;
-}
-
 static void test_selects_llm_linears_in_cost_order(void **state) {
     rf_st_model m;
-    open_model(state, &m);
+    open_model(state, "model.safetensors", TENSORS, NT, &m);
     rf_aqlm_config c = tiny_config();
     rf_task_list l;
     assert_int_equal(rf_tasks_build(&m, NULL, &c, NULL, 7, &l), RF_OK);
@@ -77,7 +53,7 @@ static void test_selects_llm_linears_in_cost_order(void **state) {
 
 static void test_only_and_its_errors(void **state) {
     rf_st_model m;
-    open_model(state, &m);
+    open_model(state, "model.safetensors", TENSORS, NT, &m);
     rf_aqlm_config c = tiny_config();
     rf_task_list l;
     assert_int_equal(rf_tasks_build(&m, "q_proj|k_proj", &c, NULL, 0, &l), RF_OK);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "../io/tmpdir_fixture.h"
+#include "task_fixtures.h"
 
 #include <stdint.h>
 
@@ -15,11 +16,6 @@
 #include "common/rf_rng.h"
 #include "io/safetensors.h"
 #include "shards/tasks.h"
-
-typedef struct {
-    const char *name;
-    int64_t rows, cols;
-} tensor_spec;
 
 static const tensor_spec SIGLIP[] = {
     {"model.layers.0.self_attn.q_proj.weight", 16, 16},
@@ -42,28 +38,6 @@ static const tensor_spec INTERNVIT[] = {
     {"vision_model.encoder.layers.1.attn.proj.weight", 8, 8},
     {"vision_model.encoder.layers.1.norm1.weight", 8, 0},
 };
-
-/* Writes the tensors (F32 zeros) to DIR/NAME and opens it. */
-static void open_model(void **state, const char *file, const tensor_spec *t, int n, rf_st_model *m) {
-    static float zeros[64 * 64];
-    rf_st_entry e[16];
-    for (int i = 0; i < n; i++) {
-        e[i] = (rf_st_entry){.name = t[i].name, .dtype = RF_DTYPE_F32, .ndim = t[i].cols ? 2 : 1,
-                             .data = zeros};
-        e[i].shape[0] = t[i].rows;
-        e[i].shape[1] = t[i].cols;
-    }
-    char path[4096];
-    assert_int_equal(rf_st_write(in_dir(path, state, file), e, n), RF_OK);
-    assert_int_equal(rf_st_open(m, path), RF_OK);
-}
-
-static rf_aqlm_config tiny_config(void) {
-    rf_aqlm_config c = rf_aqlm_config_default();
-    c.nbits_per_codebook = 2;
-    c.in_group_size = 4;
-    return c;
-}
 
 static rf_vit_share share(const char *spec, rf_gen_kind kind) {
     rf_vit_share vs = {.gen = rf_gen_config_default(kind)};
