@@ -60,8 +60,10 @@ static int baseline_width(int n, int H, int64_t target) {
     return H;
 }
 
-static void readout_init(readout *r, const float *S, const float *W, int64_t N, int quantum, int L,
-                         int H) {
+/* ss = sum S^2 and ww = sum W^2 (rf_gen_sum_sq_diff), computed once by the caller for both the
+ * generator and the baseline. */
+static void readout_init(readout *r, const float *S, const float *W, int64_t N, double ss,
+                         double ww, int quantum, int L, int H) {
     memset(r, 0, sizeof *r);
     r->quantum = quantum;
     r->n = rf_qgp_qubits(N, 1);
@@ -70,8 +72,6 @@ static void readout_init(readout *r, const float *S, const float *W, int64_t N, 
     r->N = N;
     r->D = (int64_t)1 << r->n;
     r->S = S, r->W = W;
-    double ss = 0, ww = 0;
-    for (int64_t j = 0; j < N; j++) ss += (double)S[j] * S[j], ww += (double)W[j] * W[j];
     r->s = (float)sqrt(ss / (double)N);
     r->inv_s = 1.0f / r->s;
     r->ww = ww > 0 ? ww : 1.0;
@@ -123,8 +123,10 @@ static double readout_eval(readout *r, const float *params, float *grad, float *
 double rf_qgp_loss_grad(const float *shared, const float *target, int64_t out, int64_t in,
                         int layers, int width, const float *params, float *grad) {
     readout r;
-    readout_init(&r, shared, target, out * in, 1, layers, width);
-    float *G = rf_malloc((size_t)(out * in) * sizeof *G);
+    const int64_t N = out * in;
+    readout_init(&r, shared, target, N, rf_gen_sum_sq_diff(shared, NULL, N),
+                 rf_gen_sum_sq_diff(target, NULL, N), 1, layers, width);
+    float *G = rf_malloc((size_t)N * sizeof *G);
     const double loss = readout_eval(&r, params, grad, G);
     free(G);
     readout_free(&r);
@@ -193,8 +195,7 @@ int rf_qgp_train(const float *shared, const float *target, int64_t out, int64_t 
                  const rf_gen_config *cfg, uint64_t seed, rf_gen_result *res, rf_gen_stats *stats,
                  rf_progress_fn progress, void *progress_ctx) {
     const int64_t N = out * in;
-    double ss = 0;
-    for (int64_t j = 0; j < N; j++) ss += (double)shared[j] * shared[j];
+    const double ss = rf_gen_sum_sq_diff(shared, NULL, N), ww = rf_gen_sum_sq_diff(target, NULL, N);
     if (!(ss > 0) || !isfinite(ss))
         return rf_fail("qgp: the shared matrix [%lld, %lld] is all zero or not finite",
                        (long long)out, (long long)in);
@@ -205,7 +206,7 @@ int rf_qgp_train(const float *shared, const float *target, int64_t out, int64_t 
 
     /* the generator */
     readout g;
-    readout_init(&g, shared, target, N, 1, cfg->layers, cfg->width);
+    readout_init(&g, shared, target, N, ss, ww, 1, cfg->layers, cfg->width);
     float *params = rf_malloc((size_t)g.nparams * sizeof *params);
     rf_mlp_init_params(&g.mlp, params, gen_seed, 1);
     for (int64_t k = g.nmlp; k < g.nparams; k++) params[k] = (float)(0.1 * rf_rng_normal(&rng));
@@ -224,7 +225,7 @@ int rf_qgp_train(const float *shared, const float *target, int64_t out, int64_t 
     /* the baseline */
     readout b;
     if (rc == RF_OK) {
-        readout_init(&b, shared, target, N, 0, 0, baseline_width(n, cfg->width, gparams));
+        readout_init(&b, shared, target, N, ss, ww, 0, 0, baseline_width(n, cfg->width, gparams));
         float *bparams = rf_malloc((size_t)b.nparams * sizeof *bparams);
         float *bG = rf_malloc((size_t)N * sizeof *bG);
         rf_mlp_init_params(&b.mlp, bparams, base_seed, 1);

@@ -61,6 +61,7 @@ typedef struct {
 
 typedef struct {
     int rank, nranks, omp_threads;
+    int ranks_on_node; /* ranks sharing this rank's node: they share its cores and memory */
     run_args a;
     rf_st_model model;
     rf_xtx_file *xtx;
@@ -147,13 +148,12 @@ static int parse_args(int argc, char **argv, run_args *a, int rank) {
 /* Without OMP_NUM_THREADS, share the node's cores among the ranks on it, within the CPUs this
  * rank may run on. mpirun binds each rank to one core by default: more threads than that would
  * only take turns, so say so. */
-static int choose_threads(int rank) {
+static int choose_threads(int rank, int ranks_on_node) {
     cpu_set_t mask;
     int allowed = sched_getaffinity(0, sizeof mask, &mask) == 0 ? CPU_COUNT(&mask) : 1;
     if (!getenv("OMP_NUM_THREADS")) {
-        int local = rf_mpi_ranks_on_node();
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        int threads = (int)(cores / local > 0 ? cores / local : 1);
+        int threads = (int)(cores / ranks_on_node > 0 ? cores / ranks_on_node : 1);
         omp_set_num_threads(threads < allowed ? threads : allowed);
     }
     int threads = omp_get_max_threads();
@@ -229,8 +229,7 @@ static int prepare(run_state *s) {
                 rc = rf_fail("--xtx %s has no /xtx/%s (needed for matrix %s)", s->a.xtx,
                              s->tasks.tasks[i].name, s->tasks.tasks[i].name);
     }
-    int ranks_on_node = rf_mpi_ranks_on_node(); /* collective: outside any rc test */
-    if (rc == RF_OK) rc = check_vit_memory(s, ranks_on_node);
+    if (rc == RF_OK) rc = check_vit_memory(s, s->ranks_on_node);
     if (rc == RF_OK && s->rank == 0) rc = make_out_dirs(s->a.out);
     if (rc == RF_OK && s->rank == 0) {
         char fingerprint[17];
@@ -541,7 +540,8 @@ int rf_cmd_run(int argc, char **argv) {
     int rc = parse_args(argc, argv, &s.a, s.rank);
     if (rc == 1) return RF_EXIT_OK;
     if (rf_mpi_agree(rc) != RF_OK) return RF_EXIT_USAGE;
-    s.omp_threads = choose_threads(s.rank);
+    s.ranks_on_node = rf_mpi_ranks_on_node();
+    s.omp_threads = choose_threads(s.rank, s.ranks_on_node);
     char model_dir[4096], xtx_path[4096];
     if (s.a.embedded && prepare_embedded_model(&s, model_dir, xtx_path, sizeof model_dir) != RF_OK)
         return RF_EXIT_USAGE;
