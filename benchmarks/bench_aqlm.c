@@ -24,8 +24,8 @@
 #include "common/rf_error.h"
 #include "common/rf_log.h"
 #include "common/rf_rng.h"
-#include "kernels/aqlm.h"
-#include "kernels/aqlm_internal.h"
+#include "kernels/aqlm/aqlm.h"
+#include "kernels/aqlm/aqlm_internal.h"
 
 #include "bench_util.h"
 

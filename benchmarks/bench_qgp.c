@@ -1,4 +1,4 @@
-/* bench_qgp.c -- one QGP training step (kernels/qgp.c) at RiverONE's shared-block sizes, part by
+/* bench_qgp.c -- one QGP training step (kernels/vitgen/qgp.c) at RiverONE's shared-block sizes, part by
  * part, against floors from this machine's measured sgemm rate and memcpy bandwidth.
  *
  *   bench_qgp [--reps 2] [--steps 2] [--shapes qkv,fc1]
@@ -28,10 +28,10 @@
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
-#include "kernels/qgp_readout.h"
-#include "kernels/statevec.h"
-#include "kernels/vitgen.h"
-#include "kernels/vitgen_internal.h"
+#include "kernels/vitgen/qgp_readout.h"
+#include "kernels/statevec/statevec.h"
+#include "kernels/vitgen/vitgen.h"
+#include "kernels/vitgen/vitgen_internal.h"
 
 #include "bench_util.h"
 

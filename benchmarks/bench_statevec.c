@@ -23,7 +23,7 @@
 #include <time.h>
 
 #include "common/rf_error.h"
-#include "kernels/statevec.h"
+#include "kernels/statevec/statevec.h"
 
 #include "bench_util.h"
 

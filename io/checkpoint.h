@@ -18,7 +18,7 @@
 #define RF_CHECKPOINT_H
 
 #include "common/rf_version.h" /* RF_VERSION: the root attribute "version" */
-#include "kernels/aqlm.h"
+#include "kernels/aqlm/aqlm.h"
 
 #define RF_CHECKPOINT_FORMAT "riverforge.checkpoint"
 #define RF_SHARD_FORMAT "riverforge.shard"

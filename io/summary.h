@@ -15,8 +15,8 @@
 
 #include <stdint.h>
 
-#include "kernels/aqlm.h"
-#include "kernels/vitgen.h"
+#include "kernels/aqlm/aqlm.h"
+#include "kernels/vitgen/vitgen.h"
 
 typedef struct {
     const char *name;

@@ -1,5 +1,5 @@
 /* vit_record.h -- /vit/NAME in shards and checkpoints: the generated matrix of a shared ViT block
- * (shards/vit_share.h, kernels/vitgen.h), stored as a plain tensor so inference needs no circuit.
+ * (shards/vit_share.h, kernels/vitgen/vitgen.h), stored as a plain tensor so inference needs no circuit.
  *
  *   /vit/NAME/   attrs method ("qgp" | "paramgen" | "none"), shared_from (block A's matrix),
  *                out_features, in_features, rel_w_err, shared_rel_w_err, baseline_rel_w_err,
@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "kernels/vitgen.h"
+#include "kernels/vitgen/vitgen.h"
 
 typedef struct rf_vit_record {
     const char *name;           /* block B's matrix */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "kernels/aqlm.h"
+#include "kernels/aqlm/aqlm.h"
 #include "shards/vit_share.h"
 
 typedef enum { RF_OPT_STRING, RF_OPT_INT, RF_OPT_DOUBLE, RF_OPT_U64 } rf_opt_kind;

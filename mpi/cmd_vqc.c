@@ -1,5 +1,5 @@
 /* cmd_vqc.c -- `riverforge vqc simulate`: runs one variational circuit on the state-vector
- * simulator (kernels/statevec.h) and writes its read-outs, so that users can check circuits
+ * simulator (kernels/statevec/statevec.h) and writes its read-outs, so that users can check circuits
  * (docs/vqc.md). Not an MPI program.
  *
  *   riverforge vqc simulate --qubits N --layers L --entangler chain|ring
@@ -20,7 +20,7 @@
 
 #include "common/rf_error.h"
 #include "io/h5_util.h"
-#include "kernels/statevec.h"
+#include "kernels/statevec/statevec.h"
 #include "mpi/cli.h"
 #include "mpi/commands.h"
 

@@ -4,7 +4,7 @@
 #ifndef RF_COMMANDS_H
 #define RF_COMMANDS_H
 
-#include "kernels/aqlm.h"
+#include "kernels/aqlm/aqlm.h"
 
 int rf_cmd_synth(int argc, char **argv);
 int rf_cmd_plan(int argc, char **argv);

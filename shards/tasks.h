@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "io/safetensors.h"
-#include "kernels/aqlm.h"
+#include "kernels/aqlm/aqlm.h"
 #include "shards/vit_share.h"
 
 typedef enum { RF_TASK_AQLM = 0, RF_TASK_VIT = 1 } rf_task_kind;

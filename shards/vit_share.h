@@ -2,7 +2,7 @@
  * which, and the tasks that generate the shared blocks' matrices.
  *
  * --vit-share A:B[,C:D...]: block B drops its own matrices and reuses block A's; for every linear
- * matrix of block B one task trains a generator (kernels/vitgen.h) mapping A's matrix to an
+ * matrix of block B one task trains a generator (kernels/vitgen/vitgen.h) mapping A's matrix to an
  * approximation of B's. Vision matrices are recognized by their Hugging Face names:
  *   SigLIP     [PREFIX.]vision_model.encoder.layers.N.{self_attn.{q,k,v,out}_proj, mlp.fc1, mlp.fc2}.weight
  *   InternViT  [PREFIX.]vision_model.encoder.layers.N.{attn.qkv, attn.proj, mlp.fc1, mlp.fc2}.weight
@@ -16,7 +16,7 @@
 #include <regex.h>
 
 #include "io/safetensors.h"
-#include "kernels/vitgen.h"
+#include "kernels/vitgen/vitgen.h"
 
 #define RF_VIT_MAX_PAIRS 64
 

@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "tmpdir_fixture.h"
+#include "tests/fixtures/tmpdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "tmpdir_fixture.h"
+#include "tests/fixtures/tmpdir.h"
 
 #include <jansson.h>
 #include <stdint.h>

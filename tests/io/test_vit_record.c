@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "tmpdir_fixture.h"
+#include "tests/fixtures/tmpdir.h"
 #include "corrupt_fixture.h"
 
 #include <stdint.h>

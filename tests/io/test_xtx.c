@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "tmpdir_fixture.h"
+#include "tests/fixtures/tmpdir.h"
 
 #include <ftw.h>
 #include <hdf5.h>

@@ -8,7 +8,7 @@
 
 #include "common/rf_error.h"
 #include "io/safetensors.h"
-#include "kernels/aqlm.h"
+#include "kernels/aqlm/aqlm.h"
 
 typedef struct {
     const char *name;

@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../io/tmpdir_fixture.h"
+#include "tests/fixtures/tmpdir.h"
 #include "task_fixtures.h"
 
 #include <stdint.h>

@@ -2,7 +2,7 @@
 # The jobscripts on a real (private, single-node) Slurm cluster: a plain job, a job array of two
 # configurations, a preempted job that requeues itself and completes, and a run whose rank is
 # killed with SIGKILL and then rerun. Every checkpoint must equal an uninterrupted run's.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../fixtures/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 JOBS=$(cd "$HERE/../../jobscripts" && pwd)
 CLUSTER=$(mktemp -d /tmp/rf-slurm.XXXXXX) # munge's socket path must stay short

@@ -1,0 +1,110 @@
+/* aqlm_internal.h -- the parts of rf_aqlm_quantize, each with its plain scalar *_ref twin
+ * (aqlm_ref.c), exposed to kernels/ and to tests/kernels only.
+ *
+ * Notation (see aqlm.h): W [out, in], og/ig the group sizes, d = og*ig the length of one codeword,
+ * Og = out/og and Ig = in/ig the group counts, M codebooks of K codewords. A "group" (o, i) is the
+ * og x ig block W[o*og : o*og+og, i*ig : i*ig+ig], flattened row-major into d floats, the layout of
+ * one codeword codebooks[m, k] = float[og][ig].
+ * XTX may be NULL everywhere: the identity (plain weight MSE).
+ */
+#ifndef RF_AQLM_INTERNAL_H
+#define RF_AQLM_INTERNAL_H
+
+#include <stdint.h>
+
+#include "common/rf_rng.h"
+#include "kernels/aqlm/aqlm.h"
+
+/* Limits of the fixed-size scratch in the hot loops (rf_aqlm_check_config enforces them). */
+#define AQLM_MAX_D 256   /* og * ig */
+#define AQLM_MAX_BEAM 32 /* beam_size */
+
+/* ---- nearest codewords: k-means assignment and beam-search scoring are the same product ----
+ *
+ * For n vectors x [n, d] and K codewords C [K, d] with precomputed norms N [K] and per-vector
+ * weights a [n] (NULL: all 1):   score(i, k) = a[i] * N[k] - 2 <C[k], x[i]>.
+ * k-means: a = 1, N[k] = |C[k]|^2 (score = |x - C[k]|^2 - |x|^2). Beam search: x = s * (the
+ * XTX-weighted residual), a = s^2, N[k] = C[k]^T XTX[g,g] C[k] (aqlm_beam.c derives it).
+ * Writes the `top` (<= AQLM_MAX_BEAM) lowest scores of each vector in ascending order (ties: lower
+ * k first) to val[i*top + j] and their codeword indices to idx[i*top + j]; d <= AQLM_MAX_D.
+ * Serial: callers parallelize. */
+void aqlm_topk_scores(const float *x, const float *a, int64_t n, int d, const float *C,
+                      const float *N, int K, int top, int32_t *idx, float *val);
+void aqlm_topk_scores_ref(const float *x, const float *a, int64_t n, int d, const float *C,
+                          const float *N, int K, int top, int32_t *idx, float *val);
+
+/* N[k] = sum_a C[k,a,:] H C[k,a,:]^T for codewords C [K, og, ig]; H [ig, ig] symmetric with row
+ * stride ldh (a block of XTX), NULL = identity (N[k] = |C[k]|^2). Serial. */
+void aqlm_codeword_norms(const float *C, int K, int og, int ig, const float *H, int64_t ldh,
+                         float *N);
+
+/* ---- k-means initialization (aqlm_kmeans.c) ---- */
+
+/* assign[i] = argmin_k |x[i] - C[k]|^2 (ties: lower k), parallel over points. */
+void aqlm_kmeans_assign(const float *x, int64_t n, int d, const float *C, int K, int32_t *assign);
+void aqlm_kmeans_assign_ref(const float *x, int64_t n, int d, const float *C, int K,
+                            int32_t *assign);
+
+/* Lloyd's k-means of x [n, d] into K <= n centroids C [K, d]: K distinct random points to start,
+ * at most max_iter iterations, early stop when the centroids stop moving (allclose rtol 1e-6,
+ * atol 1e-8, tested every 10th iteration as the reference does); empty clusters keep their
+ * centroid. Returns the number of iterations run. */
+int aqlm_kmeans_fit(const float *x, int64_t n, int d, int K, int max_iter, rf_rng *rng, float *C);
+
+/* Residual k-means init of q->codes and q->codebooks from Wn = W / scale [out, in]. */
+void aqlm_init_codes(const float *Wn, const rf_aqlm_config *cfg, rf_rng *rng, rf_aqlm_matrix *q);
+
+/* out = Wq - W [out, in] (W NULL: out = Wq), the dequantization fused with the difference that
+ * the loss and the beam search start from (aqlm_dequant.c). */
+void aqlm_dequantize_minus(const rf_aqlm_matrix *q, const float *W, float *out);
+
+/* ---- the objective and its gradient (aqlm_adam.c) ---- */
+
+/* For every codebook m, the groups (o*Ig + i) that use codeword k, sorted:
+ * groups[start[m*(K+1) + k] .. start[m*(K+1) + k + 1]). Rebuilt after every beam pass. */
+typedef struct {
+    int64_t *start;  /* [M * (K + 1)] */
+    int64_t *groups; /* [M * Og * Ig] */
+} aqlm_code_index;
+
+void aqlm_code_index_build(const rf_aqlm_matrix *q, aqlm_code_index *ix);
+void aqlm_code_index_free(aqlm_code_index *ix);
+
+/* L = tr(dW XTX dW^T) / out with dW = Wq - W (one sgemm, reduced in float64), and
+ * dL/dcodebooks [M, K, og, ig] and dL/dscales [Og]. work: 2*out*in floats. */
+double aqlm_loss_grad(const float *W, const float *XTX, const rf_aqlm_matrix *q,
+                      const aqlm_code_index *ix, float *work, float *g_codebooks, float *g_scales);
+/* Everything in float64, gradients returned as double. */
+double aqlm_loss_grad_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q,
+                          double *g_codebooks, double *g_scales);
+
+/* torch.optim.Adam(betas=(0, beta2), eps, amsgrad=True), step t >= 1: v and vmax start at 0. */
+void aqlm_adam_update(float *p, const float *g, float *v, float *vmax, int64_t n, double lr,
+                      double beta2, double eps, int64_t t);
+
+/* ---- beam search over the codes (aqlm_beam.c) ---- */
+
+/* One Gauss-Seidel pass: in-groups in the order g_order [Ig], and inside in-group g_order[j] the
+ * codebooks in the order m_order[j*M .. j*M+M). Out-groups run in parallel, each keeping its
+ * beam_size (1..32) best code vectors; q->codes gets the best. group_loss [Og] (may be NULL)
+ * gets the loss the search tracked for it: sum over its og rows of dW XTX dW^T. */
+void aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam_size,
+                    const int64_t *g_order, const int *m_order, double *group_loss);
+void aqlm_beam_pass_ref(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam_size,
+                        const int64_t *g_order, const int *m_order, double *group_loss);
+
+/* The reference's candidate losses for out-group o whose codes are codes_o [Ig, M] with loss
+ * beam_loss (sum over its og rows of dW XTX dW^T): losses[k] = the loss with codes_o[g, m] = k. */
+void aqlm_beam_candidate_losses_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q,
+                                    int64_t o, const uint16_t *codes_o, double beam_loss, int64_t g,
+                                    int m, double *losses);
+
+/* sum over the og rows of out-group o of dW XTX dW^T, dW = Wq(codes_o) - W, in float64. */
+double aqlm_group_loss_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q, int64_t o,
+                           const uint16_t *codes_o);
+
+/* rf_aqlm_errors' scalar float64 twin. */
+void aqlm_errors_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q, double *rel_act_err,
+                     double *rel_w_err);
+
+#endif

@@ -1,0 +1,107 @@
+/* vitgen.h -- generators for shared ViT blocks (DESIGN.md section 5, docs/vqc.md).
+ *
+ * Block sharing (MiniViT): block B drops its matrices and reuses block A's. For one matrix of B, a
+ * generator maps A's matrix S (the shared one) to an approximation G of B's original W; G is
+ * materialized as a plain float32 matrix, so inference needs no circuit. All matrices [out, in]
+ * row-major float32, N = out * in entries, entry j = o * in + i.
+ *
+ *   none      G = S: plain sharing, nothing is trained.
+ *   qgp       the paper's design. psi0 = amplitude encoding of S on n = ceil(log2 N) qubits; a
+ *             circuit of L layers (fused RX RY RZ per qubit, then the CNOT chain) with angles of
+ *             its own; p = |psi|^2. Each entry has features f_j = (p_j 2^n, the n bits of j as
+ *             +1 when set and -1 when clear, S_j / s) with s = rms(S), and a read-out MLP F -> H -> H -> 1 (tanh) shared
+ *             by all entries gives G_j = s (S_j / s + mlp(f_j)). The output layer starts at zero,
+ *             so training starts from plain sharing.
+ *   paramgen  the public RiverONE code's stage 4. 12 qubits amplitude-encode fixed random
+ *             features (drawn from the seed); 3 layers of RX RY RZ + CNOT ring, with optional
+ *             noise while training (per qubit per layer, with probability p, an X, Y or Z);
+ *             <Z_q> -> MLP 12 -> 256 -> 256 -> (out + in) r -> U [out, r], V [in, r];
+ *             G = S + s U V^T / sqrt(r). The U half of the output layer starts at zero (all
+ *             zero would be a saddle of U V^T where every gradient vanishes), so training
+ *             starts from plain sharing.
+ *
+ * Classical baseline (the adapter the paper compares against), trained the same way in the same
+ * task: qgp's read-out without the p_j feature, its hidden width raised until it has at least as
+ * many parameters as qgp (angles included); paramgen's MLP fed a learned 12-vector instead of
+ * <Z>. For none there is no baseline: baseline_rel_w_err = shared_rel_w_err.
+ *
+ * Training: Adam on L = ||G - W||_F^2 / ||W||_F^2 over all entries (full batch) for `steps`
+ * steps; the best iterate is kept, so rel_w_err <= shared_rel_w_err always. Deterministic for a
+ * given seed, whatever the thread count (sums run over fixed chunks in a fixed order), on one CPU
+ * type (the read-out kernel picks AVX-512, AVX2 or plain code). Kernels never see MPI, files or
+ * the CLI.
+ */
+#ifndef RF_VITGEN_H
+#define RF_VITGEN_H
+
+#include <stdint.h>
+
+#include "kernels/aqlm/aqlm.h" /* rf_progress_fn, RF_AQLM_CANCELLED */
+
+typedef enum { RF_GEN_NONE = 0, RF_GEN_QGP = 1, RF_GEN_PARAMGEN = 2 } rf_gen_kind;
+
+typedef struct {
+    rf_gen_kind kind;
+    int steps;       /* Adam steps (generator and baseline alike) */
+    double lr;       /* Adam learning rate */
+    int layers;      /* circuit layers: qgp 2, paramgen 3 */
+    int width;       /* read-out hidden width: qgp 16, paramgen 256 */
+    int rank;        /* paramgen: r of U V^T (8) */
+    int qubits;      /* paramgen: 12 (qgp: fixed by the matrix, n = ceil(log2 N)) */
+    double noise;    /* paramgen: Pauli noise probability per qubit per layer while training (0) */
+} rf_gen_config;
+
+typedef struct {
+    double rel_w_err;          /* ||G - W||_F / ||W||_F */
+    double shared_rel_w_err;   /* ||S - W||_F / ||W||_F: plain sharing */
+    double baseline_rel_w_err; /* the classical baseline's G */
+    int qubits, layers;        /* 0 for none */
+    int64_t params;            /* the generator's trainable parameters, angles included */
+    int64_t baseline_params;
+    int steps;                 /* Adam steps run */
+    double seconds;
+} rf_gen_stats;
+
+#define RF_GEN_MAX_TENSORS 12
+
+/* One trained parameter array of the generator, as the checkpoint stores it (generator/NAME). */
+typedef struct {
+    char name[32];             /* "angles" [L, n, 3], "readout.0.weight" [H, F], ... */
+    int ndim;
+    int64_t dims[3];
+    float *data;
+} rf_gen_tensor;
+
+typedef struct {
+    int64_t out_features, in_features;
+    float *weight;             /* G [out, in] */
+    int ntensors;
+    rf_gen_tensor tensors[RF_GEN_MAX_TENSORS];
+} rf_gen_result;
+
+/* The defaults of a kind (see rf_gen_config's comments). */
+rf_gen_config rf_gen_config_default(rf_gen_kind kind);
+/* "none" | "qgp" | "paramgen" -> *kind; otherwise RF_ERR with one line naming the value. */
+int rf_gen_kind_parse(const char *name, rf_gen_kind *kind);
+const char *rf_gen_kind_name(rf_gen_kind kind);
+/* RF_ERR with one line naming the offending setting for this matrix shape (e.g. qgp needs
+ * n <= 30 qubits, steps >= 0, rank >= 1). */
+int rf_gen_check_config(const rf_gen_config *cfg, int64_t out, int64_t in);
+/* Predicted FLOP of rf_gen_train (generator and baseline): the run's cost model orders tasks. */
+double rf_gen_predicted_flops(int64_t out, int64_t in, const rf_gen_config *cfg);
+/* Bytes rf_gen_train allocates at most (state vectors, activations, Adam moments). */
+double rf_gen_predicted_bytes(int64_t out, int64_t in, const rf_gen_config *cfg);
+
+/* Trains the generator (and the baseline) and fills res (free with rf_gen_free) and stats.
+ * progress is called between steps with the fraction done; when it returns nonzero the training
+ * stops, res holds nothing and the result is RF_AQLM_CANCELLED. RF_ERR (one line) when S or W
+ * holds a NaN/Inf or S is all zero (nothing to encode). Otherwise RF_OK. */
+int rf_gen_train(const float *shared, const float *target, int64_t out, int64_t in,
+                 const rf_gen_config *cfg, uint64_t seed, rf_gen_result *res, rf_gen_stats *stats,
+                 rf_progress_fn progress, void *progress_ctx);
+void rf_gen_free(rf_gen_result *res);
+
+/* ||a - b||_F / ||b||_F over n entries, accumulated in double (0 when b is zero and a == b). */
+double rf_gen_rel_err(const float *a, const float *b, int64_t n);
+
+#endif
