@@ -7,6 +7,7 @@
 #include <string.h>
 
 static _Thread_local char last_error[2048];
+static _Thread_local const char *last_field; /* a string literal of the kernel's */
 static void (*fatal_handler)(int) = NULL;
 
 int rf_fail(const char *fmt, ...) {
@@ -14,8 +15,20 @@ int rf_fail(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
+    last_field = NULL;
     return RF_ERR;
 }
+
+int rf_fail_field(const char *field, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    last_field = field;
+    return RF_ERR;
+}
+
+const char *rf_error_field(void) { return last_field; }
 
 int rf_fail_prefix(const char *fmt, ...) {
     char prefix[1024], old[sizeof last_error];

@@ -33,6 +33,15 @@ int rf_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rf_fail_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *rf_last_error(void);
 
+/* A user error about one setting of a kernel's configuration. The message names the setting as the
+ * kernel calls it ("in_group_size 7 does not divide in_features 512"); field is its qualified id
+ * ("aqlm.in_group_size"), kept until the next rf_fail or rf_fail_field (rf_fail_prefix keeps it),
+ * so that the layer that knows how users spell the setting can say it that way (mpi/cli.h turns
+ * in_group_size into --in_group_size). Kernels never name CLI flags themselves. */
+int rf_fail_field(const char *field, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The qualified id of the setting the last error is about, or NULL. */
+const char *rf_error_field(void);
+
 /* Internal errors. The default handler exits with RF_EXIT_INTERNAL. */
 void rf_set_fatal_handler(void (*handler)(int exit_code));
 _Noreturn void rf_fatal_at(const char *file, int line, const char *fmt, ...)

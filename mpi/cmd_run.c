@@ -273,10 +273,10 @@ static void show_progress(run_state *s, int force) {
 
 /* Between a task's phases: rank 0 refreshes the progress line; every rank drops its task when a
  * stop signal came (the shard is not written; the rerun computes it). */
-static int on_kernel_progress(void *ctx, double fraction) {
+static int on_kernel_progress(void *ctx, const rf_progress_point *at) {
     run_state *s = ctx;
     if (s->rank == 0) {
-        s->inflight_mflop = fraction * s->current->cost * 1e-6;
+        s->inflight_mflop = at->fraction * s->current->cost * 1e-6;
         show_progress(s, 0);
     }
     return stop_signal != 0;
@@ -288,7 +288,7 @@ static float *read_f32(run_state *s, const rf_st_tensor *t) {
     return w;
 }
 
-/* Quantizes one LLM matrix; RF_OK, or RF_AQLM_CANCELLED when a stop signal dropped it. */
+/* Quantizes one LLM matrix; RF_OK, or RF_CANCELLED when a stop signal dropped it. */
 static int run_aqlm_task(run_state *s, const rf_task *t, rf_aqlm_stats *stats) {
     int64_t out = t->out_features, in = t->in_features;
     float *w = read_f32(s, t->tensor), *xtx = NULL;
@@ -302,7 +302,7 @@ static int run_aqlm_task(run_state *s, const rf_task *t, rf_aqlm_stats *stats) {
     int rc = rf_aqlm_quantize(w, xtx, out, in, &s->a.cfg, t->seed, &q, stats, on_kernel_progress, s);
     free(w);
     free(xtx);
-    if (rc == RF_AQLM_CANCELLED) return rc;
+    if (rc == RF_CANCELLED) return rc;
     char path[4096];
     rf_task_shard_path(s->a.out, t, path, sizeof path);
     rf_matrix_record rec = {.name = t->name, .q = &q, .stats = stats, .device = "cpu"};
@@ -314,7 +314,7 @@ static int run_aqlm_task(run_state *s, const rf_task *t, rf_aqlm_stats *stats) {
 }
 
 /* Generates one shared ViT block's matrix from the matrix it reuses; RF_OK or
- * RF_AQLM_CANCELLED. */
+ * RF_CANCELLED. */
 static int run_vit_task(run_state *s, const rf_task *t, rf_gen_stats *stats) {
     float *target = read_f32(s, t->tensor), *shared = read_f32(s, t->shared);
     rf_gen_result res;
@@ -322,7 +322,7 @@ static int run_vit_task(run_state *s, const rf_task *t, rf_gen_stats *stats) {
                           &res, stats, on_kernel_progress, s);
     free(target);
     free(shared);
-    if (rc == RF_AQLM_CANCELLED) return rc;
+    if (rc == RF_CANCELLED) return rc;
     if (rc != RF_OK) rf_die_user("%s: %s", t->name, rf_last_error());
     char path[4096];
     rf_task_shard_path(s->a.out, t, path, sizeof path);
@@ -337,13 +337,13 @@ static int run_vit_task(run_state *s, const rf_task *t, rf_gen_stats *stats) {
     return RF_OK;
 }
 
-/* Returns RF_OK, or RF_AQLM_CANCELLED when a stop signal dropped the task. */
+/* Returns RF_OK, or RF_CANCELLED when a stop signal dropped the task. */
 static int run_task(run_state *s, const rf_task *t, task_result *result) {
     rf_log("task %s [%lld, %lld]: start (predicted %.1f GFLOP)", t->name,
            (long long)t->out_features, (long long)t->in_features, t->cost * 1e-9);
     int rc = t->kind == RF_TASK_VIT ? run_vit_task(s, t, &result->stats.vit)
                                     : run_aqlm_task(s, t, &result->stats.aqlm);
-    if (rc == RF_AQLM_CANCELLED) rf_log("task %s: dropped (signal %d)", t->name, (int)stop_signal);
+    if (rc == RF_CANCELLED) rf_log("task %s: dropped (signal %d)", t->name, (int)stop_signal);
     return rc;
 }
 
@@ -364,7 +364,7 @@ static int work(run_state *s, task_result *results, int mine) {
         s->current = t;
         int rc = run_task(s, t, &results[mine]);
         s->inflight_mflop = 0;
-        if (rc == RF_AQLM_CANCELLED) continue; /* the loop stops at its top */
+        if (rc == RF_CANCELLED) continue; /* the loop stops at its top */
         mine++;
         rf_work_queue_report(&s->queue, t->cost, t->out_features * t->in_features);
         if (s->rank == 0) show_progress(s, 0);

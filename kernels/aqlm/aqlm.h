@@ -22,6 +22,8 @@
 
 #include <stdint.h>
 
+#include "kernels/progress.h"
+
 typedef struct {
     int num_codebooks;        /* M */
     int nbits_per_codebook;   /* K = 2^nbits, 1..16 */
@@ -56,14 +58,6 @@ typedef struct {
     int adam_steps;
 } rf_aqlm_stats;
 
-/* Called between phases (after init, after each Adam epoch and each beam pass) with the fraction
- * of the work done; lets the driver print progress. Returning nonzero cancels the quantization
- * (preemption: the driver drops the task rather than overrun its grace period). May be NULL. */
-typedef int (*rf_progress_fn)(void *ctx, double fraction_done);
-
-/* rf_aqlm_quantize's result when the progress callback cancelled it. */
-#define RF_AQLM_CANCELLED 1
-
 /* One line naming the flag when cfg does not fit the shape (RF_ERR) -- e.g. in_group_size that
  * does not divide in_features, K larger than the number of groups k-means can draw from. */
 int rf_aqlm_check_config(const rf_aqlm_config *cfg, int64_t out_features, int64_t in_features);
@@ -74,7 +68,7 @@ void rf_aqlm_free(rf_aqlm_matrix *q);
 
 /* Quantizes W. Allocates q (rf_aqlm_alloc; release with rf_aqlm_free). On return codebooks and
  * scales hold fp16-representable values (what the checkpoint stores) and stats describe that
- * rounded result. cfg must pass rf_aqlm_check_config. Returns RF_OK, or RF_AQLM_CANCELLED (q
+ * rounded result. cfg must pass rf_aqlm_check_config. Returns RF_OK, or RF_CANCELLED (q
  * freed, stats untouched) when the progress callback asked to stop. */
 int rf_aqlm_quantize(const float *W, const float *XTX, int64_t out_features, int64_t in_features,
                       const rf_aqlm_config *cfg, uint64_t seed, rf_aqlm_matrix *q,

@@ -69,7 +69,7 @@ int rf_aqlm_quantize(const float *W, const float *XTX, int64_t out, int64_t in,
                         (long long)o, (double)q->scales[o]);
     aqlm_init_codes(Wn, cfg, &rng, q);
     free(Wn);
-    int cancelled = progress && progress(progress_ctx, 1.0 / (1 + E));
+    int cancelled = rf_progress_at(progress, progress_ctx, 1.0 / (1 + E));
 
     adam_param cb = adam_param_new(q->codebooks, ncb), sc = adam_param_new(q->scales, Og);
     float *work = rf_malloc((size_t)(2 * out * in) * sizeof *work);
@@ -108,9 +108,9 @@ int rf_aqlm_quantize(const float *W, const float *XTX, int64_t out, int64_t in,
         }
         aqlm_beam_pass(W, XTX, q, cfg->beam_size, g_order, m_order, NULL);
         epochs++;
-        cancelled = progress && progress(progress_ctx, (1.0 + epochs) / (1 + E));
+        cancelled = rf_progress_at(progress, progress_ctx, (1.0 + epochs) / (1 + E));
     }
-    if (stopped && progress) cancelled = progress(progress_ctx, 1.0);
+    if (stopped) cancelled = rf_progress_at(progress, progress_ctx, 1.0);
 
     aqlm_code_index_free(&ix);
     free(m_order);
@@ -121,7 +121,7 @@ int rf_aqlm_quantize(const float *W, const float *XTX, int64_t out, int64_t in,
     adam_param_free(&cb);
     if (cancelled) {
         rf_aqlm_free(q);
-        return RF_AQLM_CANCELLED;
+        return RF_CANCELLED;
     }
 
     for (int64_t j = 0; j < ncb; j++) q->codebooks[j] = rf_round_fp16(q->codebooks[j]);

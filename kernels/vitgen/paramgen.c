@@ -244,7 +244,7 @@ static void draw_noise(rf_rng *r, double prob, unsigned char *noise, int64_t n) 
 }
 
 /* Adam from the initial theta for cfg->steps steps; best [ntheta] = the iterate of least
- * noise-free loss. RF_OK or RF_AQLM_CANCELLED. */
+ * noise-free loss. RF_OK or RF_CANCELLED. */
 static int train(rf_paramgen *p, const rf_gen_config *cfg, uint64_t noise_seed, float *best,
                  progress_state *ps) {
     const int64_t nt = rf_paramgen_ntheta(p);
@@ -272,8 +272,8 @@ static int train(rf_paramgen *p, const rf_gen_config *cfg, uint64_t noise_seed, 
         if (last) break;
         rf_adam_step(&adam, theta, grad, cfg->lr);
         ps->done++;
-        if (ps->fn && ps->fn(ps->ctx, (double)ps->done / ps->total)) {
-            rc = RF_AQLM_CANCELLED;
+        if (rf_progress_at(ps->fn, ps->ctx, (double)ps->done / ps->total)) {
+            rc = RF_CANCELLED;
             break;
         }
     }

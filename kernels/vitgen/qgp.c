@@ -141,7 +141,7 @@ typedef struct {
 } progress_t;
 
 /* `steps` Adam steps from params; on return params and G [N] hold the best iterate. Returns
- * RF_AQLM_CANCELLED when progress asked to stop, else RF_OK. */
+ * RF_CANCELLED when progress asked to stop, else RF_OK. */
 static int readout_train(readout *r, float *params, int steps, double lr, float *G,
                          progress_t *pr) {
     const int64_t np = r->nparams;
@@ -164,8 +164,8 @@ static int readout_train(readout *r, float *params, int steps, double lr, float 
         if (t == steps) break;
         rf_adam_step(&adam, params, grad, lr);
         pr->done++;
-        if (pr->fn && pr->fn(pr->ctx, (double)pr->done / pr->total)) {
-            rc = RF_AQLM_CANCELLED;
+        if (rf_progress_at(pr->fn, pr->ctx, (double)pr->done / pr->total)) {
+            rc = RF_CANCELLED;
             break;
         }
     }

@@ -36,7 +36,7 @@
 
 #include <stdint.h>
 
-#include "kernels/aqlm/aqlm.h" /* rf_progress_fn, RF_AQLM_CANCELLED */
+#include "kernels/progress.h"
 
 typedef enum { RF_GEN_NONE = 0, RF_GEN_QGP = 1, RF_GEN_PARAMGEN = 2 } rf_gen_kind;
 
@@ -94,7 +94,7 @@ double rf_gen_predicted_bytes(int64_t out, int64_t in, const rf_gen_config *cfg)
 
 /* Trains the generator (and the baseline) and fills res (free with rf_gen_free) and stats.
  * progress is called between steps with the fraction done; when it returns nonzero the training
- * stops, res holds nothing and the result is RF_AQLM_CANCELLED. RF_ERR (one line) when S or W
+ * stops, res holds nothing and the result is RF_CANCELLED. RF_ERR (one line) when S or W
  * holds a NaN/Inf or S is all zero (nothing to encode). Otherwise RF_OK. */
 int rf_gen_train(const float *shared, const float *target, int64_t out, int64_t in,
                  const rf_gen_config *cfg, uint64_t seed, rf_gen_result *res, rf_gen_stats *stats,

@@ -68,8 +68,9 @@ typedef struct {
     int monotone;
 } progress_log;
 
-static int on_progress(void *ctx, double f) {
+static int on_progress(void *ctx, const rf_progress_point *at) {
     progress_log *p = ctx;
+    const double f = at->fraction;
     p->monotone &= f > p->last && f <= 1.0;
     p->last = f;
     p->calls++;
@@ -77,7 +78,7 @@ static int on_progress(void *ctx, double f) {
 }
 
 /* Cancels at the second report (after the first epoch). */
-static int cancel_second(void *ctx, double f) { return ++*(int *)ctx == 2; }
+static int cancel_second(void *ctx, const rf_progress_point *at) { return ++*(int *)ctx == 2; }
 
 static void test_cancel(void **state) {
     (void)state;
@@ -87,7 +88,7 @@ static void test_cancel(void **state) {
     rf_aqlm_stats s = {.epochs = -7};
     int calls = 0;
     assert_int_equal(rf_aqlm_quantize(d.W, d.X, OUT, IN, &c, 5, &q, &s, cancel_second, &calls),
-                     RF_AQLM_CANCELLED);
+                     RF_CANCELLED);
     assert_int_equal(calls, 2);
     assert_int_equal(s.epochs, -7); /* stats untouched, q already freed */
     free(d.X), free(d.W);

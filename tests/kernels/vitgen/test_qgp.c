@@ -113,8 +113,9 @@ typedef struct {
     double last;
 } progress_log;
 
-static int on_progress(void *ctx, double f) {
+static int on_progress(void *ctx, const rf_progress_point *at) {
     progress_log *p = ctx;
+    const double f = at->fraction;
     assert_true(f > p->last && f <= 1.0 + 1e-12);
     p->last = f;
     return ++p->calls == p->stop_at;
@@ -234,7 +235,7 @@ static void test_cancel(void **state) {
         rf_gen_result res;
         rf_gen_stats st;
         assert_int_equal(rf_gen_train(S, W, sh->out, sh->in, &cfg, 9, &res, &st, on_progress, &pl),
-                         RF_AQLM_CANCELLED);
+                         RF_CANCELLED);
         assert_int_equal(pl.calls, stop);
         assert_null(res.weight);
         assert_int_equal(res.ntensors, 0);

@@ -1,0 +1,24 @@
+/* blas_rate.c -- see blas_rate.h. */
+#include "kernels/blas_rate.h"
+
+#include <cblas.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "common/rf_error.h"
+#include "common/rf_log.h" /* rf_now */
+
+double rf_sgemm_rate(int n, int reps) {
+    float *a = rf_calloc((size_t)n * n, sizeof *a), *c = rf_calloc((size_t)n * n, sizeof *c);
+    for (int64_t k = 0; k < (int64_t)n * n; k++) a[k] = 1e-3f * (float)(k % 97);
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        const double t0 = rf_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, a, n, 0.0f, c, n);
+        const double t = rf_now() - t0;
+        if (t < best) best = t;
+    }
+    free(c);
+    free(a);
+    return 2.0 * n * n * n / best;
+}
