@@ -142,3 +142,80 @@ int rf_summary_write(const char *out_dir, const rf_summary *s) {
     free(csv);
     return rc;
 }
+
+/* "q_proj" of "model.layers.0.self_attn.q_proj". */
+static const char *projection_kind(const char *name) {
+    const char *dot = strrchr(name, '.');
+    return dot ? dot + 1 : name;
+}
+
+static int same_group(const rf_summary_row *a, const rf_summary_row *b) {
+    return !b->vit && !strcmp(projection_kind(a->name), projection_kind(b->name)) &&
+           a->out_features == b->out_features && a->in_features == b->in_features;
+}
+
+static void print_aqlm_table(FILE *f, const rf_summary_row *rows, int n) {
+    int any = 0;
+    for (int i = 0; i < n; i++) any |= !rows[i].vit;
+    if (!any) return;
+    fprintf(f, "\n%-10s %5s %14s %10s %12s %10s %10s\n", "matrix", "count", "shape", "bits/w",
+            "rel_act_err", "rel_w_err", "seconds");
+    char *seen = rf_calloc((size_t)n, 1);
+    double weights = 0, bits = 0, seconds = 0, act = 0;
+    int naqlm = 0;
+    for (int i = 0; i < n; i++) {
+        if (seen[i] || rows[i].vit) continue;
+        int count = 0;
+        double b = 0, ae = 0, we = 0, sec = 0;
+        for (int j = i; j < n; j++) {
+            if (seen[j] || !same_group(&rows[i], &rows[j])) continue;
+            seen[j] = 1;
+            count++;
+            b += rows[j].stats.bits_per_weight;
+            ae += rows[j].stats.rel_act_err;
+            we += rows[j].stats.rel_w_err;
+            sec += rows[j].stats.seconds;
+        }
+        char shape[32];
+        snprintf(shape, sizeof shape, "%lldx%lld", (long long)rows[i].out_features,
+                 (long long)rows[i].in_features);
+        fprintf(f, "%-10s %5d %14s %10.4f %12.6f %10.6f %10.2f\n", projection_kind(rows[i].name),
+                count, shape, b / count, ae / count, we / count, sec);
+        const double w = (double)rows[i].out_features * (double)rows[i].in_features * count;
+        weights += w;
+        bits += w * b / count;
+        seconds += sec;
+        act += ae;
+        naqlm += count;
+    }
+    fprintf(f, "%-10s %5d %14s %10.4f %12.6f %10s %10.2f\n", "total", naqlm, "", bits / weights,
+            act / naqlm, "", seconds);
+    free(seen);
+}
+
+/* The paper's claim under test (does the generator beat plain sharing and the classical
+ * baseline?) is reported either way. */
+static void print_vit_table(FILE *f, const rf_summary_row *rows, int n) {
+    int header = 0;
+    for (int i = 0; i < n; i++) {
+        const rf_gen_stats *g = &rows[i].gen;
+        if (!rows[i].vit) continue;
+        if (!header++)
+            fprintf(f, "\n%-52s %-8s %10s %10s %10s %9s %6s %8s\n", "shared ViT matrix", "method",
+                    "rel_w_err", "sharing", "baseline", "params", "qubits", "seconds");
+        fprintf(f, "%-52s %-8s %10.6f %10.6f %10.6f %9lld %6d %8.2f\n", rows[i].name,
+                rows[i].method, g->rel_w_err, g->shared_rel_w_err, g->baseline_rel_w_err,
+                (long long)g->params, g->qubits, g->seconds);
+    }
+    const rf_vit_totals t = rf_summary_vit_totals(rows, n);
+    if (t.n)
+        fprintf(f, "%s beats plain sharing on %d of %d matrices and the classical baseline on %d of "
+                   "%d (mean rel_w_err %.4f, sharing %.4f, baseline %.4f)\n", rows[0].method,
+                t.beats_sharing, t.n, t.beats_baseline, t.n, t.mean_rel_w_err,
+                t.mean_shared_rel_w_err, t.mean_baseline_rel_w_err);
+}
+
+void rf_summary_print_tables(FILE *f, const rf_summary_row *rows, int n) {
+    print_aqlm_table(f, rows, n);
+    print_vit_table(f, rows, n);
+}

@@ -14,6 +14,7 @@
 #define RF_SUMMARY_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kernels/aqlm/aqlm.h"
 #include "kernels/vitgen/vitgen.h"
@@ -50,5 +51,11 @@ rf_vit_totals rf_summary_vit_totals(const rf_summary_row *rows, int n);
 char *rf_summary_json(const rf_summary *s);
 /* OUT/summary.json and OUT/summary.csv, each written atomically. */
 int rf_summary_write(const char *out_dir, const rf_summary *s);
+
+/* The tables a finished run prints: the AQLM matrices, one line per projection kind (q_proj, ...,
+ * down_proj) and shape in first-seen order, and a total; then the generated ViT matrices, one
+ * line each, and how many beat plain sharing and the classical baseline. A table without rows is
+ * not printed. */
+void rf_summary_print_tables(FILE *f, const rf_summary_row *rows, int n);
 
 #endif

@@ -4,17 +4,11 @@
 #ifndef RF_COMMANDS_H
 #define RF_COMMANDS_H
 
-#include "kernels/aqlm/aqlm.h"
-
 int rf_cmd_synth(int argc, char **argv);
 int rf_cmd_plan(int argc, char **argv);
 int rf_cmd_run(int argc, char **argv);
 int rf_cmd_inspect(int argc, char **argv);
 int rf_cmd_dequantize(int argc, char **argv);
 int rf_cmd_vqc(int argc, char **argv);
-
-/* The configuration of the embedded default run (no --model): 2x8 codebooks, groups of 8,
- * short training -- seconds on a laptop. Flags given on the command line still override it. */
-rf_aqlm_config rf_embedded_default_config(void);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "common/rf_log.h"
 
@@ -33,4 +34,42 @@ int rf_mpi_ranks_on_node(void) {
     rf_check_mpi(MPI_Comm_size(node, &local));
     rf_check_mpi(MPI_Comm_free(&node));
     return local;
+}
+
+void rf_mpi_or_flags(unsigned char *flags, int n) {
+    rf_check_mpi(MPI_Allreduce(MPI_IN_PLACE, flags, n, MPI_UNSIGNED_CHAR, MPI_MAX, MPI_COMM_WORLD));
+}
+
+void *rf_mpi_gather_bytes(const void *mine, size_t bytes, size_t *total) {
+    int rank, nranks;
+    rf_check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+    rf_check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &nranks));
+    rf_check(bytes <= INT_MAX, "%zu bytes to gather from one rank", bytes);
+    int count = (int)bytes, *counts = NULL, *displs = NULL;
+    if (rank == 0) {
+        counts = rf_calloc((size_t)nranks, sizeof *counts);
+        displs = rf_calloc((size_t)nranks, sizeof *displs);
+    }
+    rf_check_mpi(MPI_Gather(&count, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    char *all = NULL;
+    *total = 0;
+    if (rank == 0) {
+        long long sum = 0;
+        for (int r = 0; r < nranks; r++) {
+            displs[r] = (int)sum;
+            sum += counts[r];
+        }
+        rf_check(sum <= INT_MAX, "%lld bytes to gather", sum);
+        all = rf_malloc((size_t)sum);
+        *total = (size_t)sum;
+    }
+    rf_check_mpi(MPI_Gatherv(mine, count, MPI_BYTE, all, counts, displs, MPI_BYTE, 0, MPI_COMM_WORLD));
+    free(counts);
+    free(displs);
+    return all;
+}
+
+int rf_mpi_bcast_int(int value) {
+    rf_check_mpi(MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    return value;
 }

@@ -1,6 +1,6 @@
-/* rf_mpi.h -- checked MPI calls. The only header (with work_queue.h) that includes mpi.h: the
- * rest of riverforge never sees MPI. A failing MPI call prints rank, file:line and the MPI error
- * string, then aborts the whole job. */
+/* rf_mpi.h -- checked MPI calls and the collectives riverforge uses, all on MPI_COMM_WORLD. With
+ * work_queue.h the only headers that include mpi.h: the rest of riverforge never sees MPI. A
+ * failing MPI call prints rank, file:line and the MPI error string, then aborts the whole job. */
 #ifndef RF_MPI_H
 #define RF_MPI_H
 
@@ -29,5 +29,16 @@ int rf_mpi_ranks_on_node(void);
 /* Collective: every rank passes its own status; returns RF_OK when all succeeded. Otherwise the
  * lowest failing rank prints its rf_last_error() line and all ranks return RF_ERR. */
 int rf_mpi_agree(int rc);
+
+/* Collective: flags[i] becomes its maximum over the ranks (a flag set anywhere is set
+ * everywhere). */
+void rf_mpi_or_flags(unsigned char *flags, int n);
+
+/* Collective: rank 0 receives every rank's bytes, concatenated in rank order (malloc'd; *total
+ * bytes); other ranks get NULL. */
+void *rf_mpi_gather_bytes(const void *mine, size_t bytes, size_t *total);
+
+/* Collective: every rank returns rank 0's value. */
+int rf_mpi_bcast_int(int value);
 
 #endif

@@ -58,6 +58,12 @@ void rf_tasks_free(rf_task_list *list);
 int rf_vit_tasks_add(const rf_st_model *model, const rf_vit_share *vit, const regex_t *only,
                      uint64_t run_seed, rf_task_list *list);
 
+/* A generator's state vectors grow as 2^n: RF_ERR naming the first VIT task of list that cannot
+ * fit when ranks_on_node ranks each run one at once within bytes_available, so that a run is
+ * refused before it starts rather than dying in the middle. */
+int rf_vit_tasks_check_memory(const rf_task_list *list, const rf_gen_config *gen, int ranks_on_node,
+                              double bytes_available);
+
 /* OUT/shards/NAME.h5 */
 void rf_task_shard_path(const char *out_dir, const rf_task *t, char *path, size_t len);
 

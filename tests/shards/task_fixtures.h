@@ -1,6 +1,6 @@
 /* task_fixtures.h -- small safetensors models for the task-model tests: a list of tensor names
  * and shapes written as F32 zeros (only names and shapes matter to the task list), and an AQLM
- * configuration that fits their tiny matrices. Include after cmocka.h and tmpdir_fixture.h. */
+ * configuration that fits their tiny matrices. Include after cmocka.h and tests/fixtures/tmpdir.h. */
 #ifndef RF_TASK_FIXTURES_H
 #define RF_TASK_FIXTURES_H
 

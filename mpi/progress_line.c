@@ -1,5 +1,5 @@
-/* progress.c -- see progress.h. */
-#include "mpi/progress.h"
+/* progress_line.c -- see progress_line.h. */
+#include "mpi/progress_line.h"
 
 #include <stdio.h>
 
@@ -10,15 +10,17 @@ void rf_format_duration(double s, char *buf, int len) {
     snprintf(buf, (size_t)len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
 }
 
-void rf_progress_start(rf_progress *p, int64_t total_tasks, double total_mflop,
-                       int64_t total_weights, double interval) {
-    *p = (rf_progress){.start = rf_now(), .last_print = -1e9, .interval = interval,
-                       .total_tasks = total_tasks, .total_weights = total_weights,
-                       .total_mflop = total_mflop};
+void rf_progress_line_start(rf_progress_line *p, int64_t total_tasks, double total_mflop,
+                            int64_t total_weights, double interval) {
+    *p = (rf_progress_line){.start = rf_now(), .last_print = -1e9, .interval = interval,
+                            .total_tasks = total_tasks, .total_weights = total_weights,
+                            .total_mflop = total_mflop};
 }
 
-void rf_progress_update(rf_progress *p, int64_t tasks_done, double mflop_done,
-                        int64_t weights_done, int force) {
+int rf_progress_line_due(const rf_progress_line *p) { return rf_now() - p->last_print >= p->interval; }
+
+void rf_progress_line_update(rf_progress_line *p, int64_t tasks_done, double mflop_done,
+                             int64_t weights_done, int force) {
     double now = rf_now();
     if (!force && now - p->last_print < p->interval) return;
     p->last_print = now;
