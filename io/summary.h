@@ -1,7 +1,8 @@
 /* summary.h -- a run's results as OUT/summary.json and OUT/summary.csv, and the provenance JSON
  * stored in checkpoint.h5 (the same document).
  *
- * summary.json: {"riverforge_version", "model", "xtx", "out", "ranks", "omp_threads",
+ * summary.json: {"riverforge_version", "model", "model_type", "architecture", "xtx", "out",
+ *                "ranks", "omp_threads",
  *                "seconds", "complete", "tasks_total", "config": {...}, "totals": {...},
  *                "tasks": [{row}, ...]}
  * Rows have "kind": "aqlm" (a quantized matrix) or "vit" (a generated shared-block matrix, with
@@ -32,6 +33,7 @@ typedef struct {
 
 typedef struct {
     const char *version, *model, *xtx, *out, *config_json;
+    const char *model_type, *architecture; /* from the model's config.json; NULL without one */
     int ranks, omp_threads;
     double seconds;
     int complete;        /* every task of the run is done */

@@ -38,6 +38,7 @@ typedef struct {
     int rank, nranks, threads, ranks_on_node;
     rf_run_flags f;
     rf_st_model model;
+    rf_hf_config hf;   /* the model's config.json; model_type empty without one */
     rf_xtx_file *xtx;
     rf_task_list tasks;
     char *config_json;
@@ -69,10 +70,21 @@ static int prepare_embedded_model(run_state *s) {
     return rf_mpi_agree(rc);
 }
 
-/* Every rank: model headers, task list, XTX presence, memory; rank 0: the output folders and the
- * manifest that keeps shards of another model or configuration out. */
+/* DIR/config.json when the model is a folder that has one: what the summary records of the
+ * model, and its layer count, checked against the tensors. */
+static int read_model_config(run_state *s) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", s->f.model);
+    if (access(path, F_OK) != 0) return RF_OK;
+    if (rf_hf_config_read(s->f.model, &s->hf) != RF_OK) return RF_ERR;
+    return rf_tasks_check_layers(&s->model, &s->hf, path);
+}
+
+/* Every rank: model headers and config.json, task list, XTX presence, memory; rank 0: the output
+ * folders and the manifest that keeps shards of another model or configuration out. */
 static int prepare(run_state *s) {
     int rc = rf_st_open(&s->model, s->f.model);
+    if (rc == RF_OK) rc = read_model_config(s);
     if (rc == RF_OK &&
         rf_tasks_build(&s->model, s->f.only, &s->f.cfg, &s->f.vit, s->f.seed, &s->tasks) != RF_OK)
         rc = rf_cli_flag_error(s->f.opts, RF_RUN_NUM_OPTS);
@@ -139,8 +151,9 @@ static int execute_task(void *ctx, int task, void *result, rf_progress_fn progre
 }
 
 static void print_start(const run_state *s, int resumed) {
-    printf("riverforge %s: %d matrices of %s on %d ranks x %d threads, %s; %s\n", RF_VERSION,
-           s->tasks.n, s->f.model, s->nranks, s->threads, s->config_json,
+    printf("riverforge %s: %d matrices of %s%s%s%s on %d ranks x %d threads, %s; %s\n",
+           RF_VERSION, s->tasks.n, s->f.model, s->hf.model_type[0] ? " (" : "",
+           s->hf.model_type, s->hf.model_type[0] ? ")" : "", s->nranks, s->threads, s->config_json,
            s->f.xtx ? "objective tr(dW XTX dW^T) from --xtx"
                     : "no --xtx: objective is the plain weight MSE (XTX = I)");
     if (resumed)
@@ -177,6 +190,8 @@ static int work_and_finish(run_state *s, double start) {
                 .rank = computed.rank[k], .stats = *(rf_task_stats *)rf_result_at(&computed, k)};
         const rf_run_info info = {.version = RF_VERSION, .model = s->f.model, .xtx = s->f.xtx,
                                   .out = s->f.out, .config_json = s->config_json,
+                                  .model_type = s->hf.model_type[0] ? s->hf.model_type : NULL,
+                                  .architecture = s->hf.architecture[0] ? s->hf.architecture : NULL,
                                   .method = rf_gen_kind_name(s->f.vit.gen.kind),
                                   .ranks = s->nranks, .omp_threads = s->threads,
                                   .seconds = rf_now() - start};

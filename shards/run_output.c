@@ -45,7 +45,9 @@ int rf_run_finish(const rf_run_info *info, const rf_task_list *tasks,
         names[n++] = t->name;
     }
     *complete = n == ntasks;
-    const rf_summary sum = {.version = info->version, .model = info->model, .xtx = info->xtx,
+    const rf_summary sum = {.version = info->version, .model = info->model,
+                            .model_type = info->model_type, .architecture = info->architecture,
+                            .xtx = info->xtx,
                             .out = info->out, .config_json = info->config_json,
                             .ranks = info->ranks, .omp_threads = info->omp_threads,
                             .seconds = info->seconds, .complete = *complete,

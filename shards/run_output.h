@@ -20,6 +20,7 @@ void rf_run_log_path(const char *out, int rank, char *path, size_t len);
 /* What the summary records about the run besides its tasks. */
 typedef struct {
     const char *version, *model, *xtx, *out, *config_json;
+    const char *model_type, *architecture; /* from config.json; NULL without one */
     const char *method;        /* the generator of the VIT tasks */
     int ranks, omp_threads;
     double seconds;

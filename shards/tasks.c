@@ -9,8 +9,9 @@
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
 
+/* group 2: the layer index */
 static const char *LLM_LINEAR =
-    "^(language_model\\.)?model\\.layers\\.[0-9]+\\."
+    "^(language_model\\.)?model\\.layers\\.([0-9]+)\\."
     "(self_attn\\.(q|k|v|o)_proj|mlp\\.(gate|up|down)_proj)\\.weight$";
 
 static int by_cost_then_name(const void *a, const void *b) {
@@ -20,7 +21,7 @@ static int by_cost_then_name(const void *a, const void *b) {
 }
 
 static int compile(regex_t *re, const char *pattern, const char *what) {
-    int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+    int rc = regcomp(re, pattern, REG_EXTENDED);
     if (rc != 0) {
         char msg[256];
         regerror(rc, re, msg, sizeof msg);
@@ -105,4 +106,23 @@ double rf_tasks_predict_ranks(const rf_task_list *list, int nranks, double *rank
     for (int r = 0; r < nranks; r++)
         if (rank_cost[r] > makespan) makespan = rank_cost[r];
     return makespan;
+}
+
+int rf_tasks_check_layers(const rf_st_model *model, const rf_hf_config *config,
+                          const char *config_path) {
+    if (config->num_hidden_layers <= 0) return RF_OK;
+    regex_t linear;
+    rf_check(compile(&linear, LLM_LINEAR, "internal pattern") == RF_OK, "%s", rf_last_error());
+    int layers = 0;
+    for (int i = 0; i < model->ntensors; i++) {
+        regmatch_t m[3];
+        if (regexec(&linear, model->tensors[i].name, 3, m, 0) != 0) continue;
+        const int layer = atoi(model->tensors[i].name + m[2].rm_so);
+        if (layer + 1 > layers) layers = layer + 1;
+    }
+    regfree(&linear);
+    if (layers == config->num_hidden_layers) return RF_OK;
+    return rf_fail("%s says num_hidden_layers %d, but the model's tensors hold linear matrices of "
+                   "%d decoder layers (an incomplete download, or another model's config.json?)",
+                   config_path, config->num_hidden_layers, layers);
 }

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "io/hf_config.h"
 #include "io/safetensors.h"
 #include "kernels/aqlm/aqlm.h"
 #include "shards/vit_share.h"
@@ -63,6 +64,11 @@ int rf_vit_tasks_add(const rf_st_model *model, const rf_vit_share *vit, const re
  * refused before it starts rather than dying in the middle. */
 int rf_vit_tasks_check_memory(const rf_task_list *list, const rf_gen_config *gen, int ranks_on_node,
                               double bytes_available);
+
+/* RF_ERR naming config_path when config.json's num_hidden_layers (when set) differs from the
+ * number of decoder layers whose linear matrices the model holds. */
+int rf_tasks_check_layers(const rf_st_model *model, const rf_hf_config *config,
+                          const char *config_path);
 
 /* OUT/shards/NAME.h5 */
 void rf_task_shard_path(const char *out_dir, const rf_task *t, char *path, size_t len);

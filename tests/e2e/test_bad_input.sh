@@ -65,9 +65,16 @@ touch "$WORK/afile"
 expect_error "unwritable output" "--out.*afile/out" \
     mpirun_rf 2 run --model "$WORK/good.safetensors" --out "$WORK/afile/out" "${QUICK[@]}"
 
-# A full disk: a 96 KiB tmpfs fills up while shards are written (needs mount; skipped without).
+# A small synthetic model with its config.json, for the last cases.
 "$RIVERFORGE" synth --out "$WORK/m" --layers 2 --hidden 64 --intermediate 128 --heads 2 --kv-heads 1 \
     --head-dim 32 --vocab 32 --calib-tokens 256 >/dev/null
+cp -r "$WORK/m" "$WORK/m37"
+sed -i 's/"num_hidden_layers": 2/"num_hidden_layers": 37/' "$WORK/m37/config.json"
+expect_error "a config.json that disagrees with the tensors" \
+    "m37/config.json says num_hidden_layers 37, but the model's tensors hold linear matrices of 2" \
+    mpirun_rf 2 run --model "$WORK/m37" --out "$WORK/o17" "${QUICK[@]}"
+
+# A full disk: a 96 KiB tmpfs fills up while shards are written (needs mount; skipped without).
 mkdir -p "$WORK/small"
 if mount -t tmpfs -o size=96k tmpfs "$WORK/small" 2>/dev/null; then
     expect_error "a full disk" "No space left on device" \

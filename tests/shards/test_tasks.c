@@ -77,9 +77,25 @@ static void test_predicted_ranks(void **state) {
     assert_true(cost[0] == 11 && cost[1] == 9);
 }
 
+/* config.json's num_hidden_layers against the layers the tensors hold (0..3 here: 4). */
+static void test_layers_against_config(void **state) {
+    rf_st_model m;
+    open_model(state, "model.safetensors", TENSORS, NT, &m);
+    rf_hf_config hf = {0};
+    assert_int_equal(rf_tasks_check_layers(&m, &hf, "c.json"), RF_OK); /* not set: no check */
+    hf.num_hidden_layers = 4;
+    assert_int_equal(rf_tasks_check_layers(&m, &hf, "c.json"), RF_OK);
+    hf.num_hidden_layers = 36;
+    assert_int_equal(rf_tasks_check_layers(&m, &hf, "c.json"), RF_ERR);
+    assert_non_null(strstr(rf_last_error(), "c.json says num_hidden_layers 36, but the model's "
+                                            "tensors hold linear matrices of 4 decoder layers"));
+    rf_st_close(&m);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
     const struct CMUnitTest tests[] = {T(test_selects_llm_linears_in_cost_order),
-                                       T(test_only_and_its_errors), T(test_predicted_ranks)};
+                                       T(test_only_and_its_errors), T(test_predicted_ranks),
+                                       T(test_layers_against_config)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
