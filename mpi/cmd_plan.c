@@ -17,6 +17,14 @@
 #define RATE_N 1024
 #define RATE_REPS 3
 
+/* "40 s", "12.5 min", "3.2 h", "5.4 days": predicted times span seconds to weeks. */
+static void format_duration(double seconds, char *buf, size_t len) {
+    if (seconds < 120) snprintf(buf, len, "%.0f s", seconds);
+    else if (seconds < 7200) snprintf(buf, len, "%.1f min", seconds / 60);
+    else if (seconds < 172800) snprintf(buf, len, "%.1f h", seconds / 3600);
+    else snprintf(buf, len, "%.1f days", seconds / 86400);
+}
+
 int rf_cmd_plan(int argc, char **argv) {
     const char *model = NULL, *only = NULL;
     int ranks = 1;
@@ -89,10 +97,14 @@ int rf_cmd_plan(int argc, char **argv) {
     /* AQLM stops a matrix early when an epoch improves it by less than the tolerance; the
      * prediction counts every epoch, so with a tolerance it bounds the time from above. */
     const char *about = cfg.relative_mse_tolerance > 0 ? "at most" : "about";
-    for (int r = 0; r < ranks; r++)
-        printf("rank %4d: %10.1f GFLOP, %s %.0f s at %.3g GFLOP/s\n", r, rank_cost[r] * 1e-9, about,
-               rank_cost[r] * 1e-9 / gflops, gflops);
-    printf("predicted wall time: %s %.0f s (longest rank)\n", about, makespan * 1e-9 / gflops);
+    char time[32];
+    for (int r = 0; r < ranks; r++) {
+        format_duration(rank_cost[r] * 1e-9 / gflops, time, sizeof time);
+        printf("rank %4d: %10.1f GFLOP, %s %s at %.3g GFLOP/s\n", r, rank_cost[r] * 1e-9, about, time,
+               gflops);
+    }
+    format_duration(makespan * 1e-9 / gflops, time, sizeof time);
+    printf("predicted wall time: %s %s (longest rank)\n", about, time);
     if (cfg.relative_mse_tolerance > 0)
         printf("(upper bounds: every epoch up to --max_epochs %d is counted; --relative_mse_tolerance "
                "%g may stop a matrix sooner)\n", cfg.max_epochs, cfg.relative_mse_tolerance);
