@@ -2,8 +2,14 @@
  *
  * Each subcommand lists its flags as rf_opt rows; rf_cli_parse fills the destinations and
  * reports the first problem as one line naming the flag ("--num_codebooks: 'x' is not an
- * integer", "unknown flag --foo for 'riverforge run'"). Flags take their value as the next
- * argument or after '='. */
+ * integer", "unknown flag '--epochs' for 'riverforge run' (did you mean --max_epochs?)"). Flags
+ * take their value as the next argument or after '='. After the leading "--", '-' and '_' are
+ * the same character: --num-codebooks is --num_codebooks and --vit_share is --vit-share (AQLM's
+ * main.py writes underscores, most command-line tools dashes; users type both).
+ *
+ * The kernels name a bad setting by its own name and an id (rf_fail_field in common/rf_error.h:
+ * "aqlm.in_group_size", message "in_group_size 7 does not divide in_features 512");
+ * rf_cli_flag_error turns that name into the flag that sets it ("--in_group_size 7 ..."). */
 #ifndef RF_CLI_H
 #define RF_CLI_H
 
@@ -21,6 +27,8 @@ typedef struct {
     void *dst;         /* const char **, int *, double *, uint64_t * */
     const char *metavar;
     const char *help;
+    const char *field; /* the setting the flag sets, as kernels name it in rf_fail_field
+                          ("aqlm.num_codebooks", "gen.kind"); NULL when none */
 } rf_opt;
 
 #define RF_AQLM_NUM_OPTS 11
@@ -43,12 +51,20 @@ void rf_cli_vit_opts(rf_cli_vit *v, int argc, char **argv, rf_opt opts[RF_VIT_NU
  * (also for a generator flag without --vit-share: it would do nothing). */
 int rf_cli_vit_finish(const rf_cli_vit *v, rf_vit_share *vs);
 
-/* Returns RF_OK, RF_ERR (message set), or 1 when --help/-h was given. */
+/* Returns RF_OK, RF_ERR (message set), or 1 when --help/-h was given. An unknown flag's message
+ * suggests the nearest flag of opts when one is close. */
 int rf_cli_parse(int argc, char **argv, const char *command, const rf_opt *opts, int nopts);
-/* True when argv holds FLAG (as "--flag" or "--flag=..."), for defaults that depend on it. */
+/* True when argv holds FLAG in either spelling (as "--flag" or "--flag=..."), for defaults that
+ * depend on it. */
 int rf_cli_has(int argc, char **argv, const char *flag);
-/* FLAG's value in argv (the last one given), or NULL. */
+/* FLAG's value in argv (the last one given, either spelling), or NULL. */
 const char *rf_cli_value(int argc, char **argv, const char *flag);
+/* After a failed validation: when the recorded error is about a setting one of opts sets
+ * (rf_error_field() equals its field), rewrites the first whole-word occurrence of the setting's
+ * short name (the part after the dot) in the message into the flag ("...: in_group_size 32 does
+ * not divide in_features 16" -> "...: --in_group_size 32 does not divide in_features 16").
+ * Other messages stay as they are. Returns RF_ERR: `return rf_cli_flag_error(opts, n);`. */
+int rf_cli_flag_error(const rf_opt *opts, int nopts);
 /* Lists the flags with their current values as defaults, except flags whose help says
  * "(required)". */
 void rf_cli_help(FILE *f, const char *usage, const char *description, const rf_opt *opts,

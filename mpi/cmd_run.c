@@ -55,10 +55,7 @@ static int prepare_embedded_model(run_state *s) {
         snprintf(config, sizeof config, "%s/config.json", s->model_dir);
         rc = rf_make_dirs(s->f.out) != RF_OK ? rf_fail_prefix("--out: ") : RF_OK;
         if (rc == RF_OK && access(config, F_OK) != 0) {
-            rf_synth_spec spec = rf_synth_default();
-            spec.vit_blocks = 4;
-            spec.vit_hidden = 64;
-            spec.vit_mlp = 256;
+            const rf_synth_spec spec = rf_synth_embedded();
             printf("riverforge: writing the embedded default model (synthetic Qwen3-shaped, %d layers, "
                    "hidden %d; vision tower of %d blocks, hidden %d) to %s\n",
                    spec.layers, spec.hidden, spec.vit_blocks, spec.vit_hidden, s->model_dir);

@@ -8,19 +8,19 @@
 #include "synth/synth.h"
 
 int rf_cmd_synth(int argc, char **argv) {
-    const char *out = NULL, *arch = "qwen3", *preset = NULL, *vit_names = "siglip";
-    int preset_given = rf_cli_has(argc, argv, "--preset");
-    for (int i = 1; i < argc; i++) { /* the preset sets defaults that other flags override */
-        if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[i + 1];
-        if (!strncmp(argv[i], "--preset=", 9)) preset = argv[i] + 9;
-    }
-    if (preset_given && (!preset || strcmp(preset, "qwen3-4b") != 0)) {
+    const char *out = NULL, *arch = "qwen3", *vit_names = "siglip";
+    /* the preset sets defaults that other flags override: read it first */
+    const char *preset = rf_cli_value(argc, argv, "--preset");
+    if (rf_cli_has(argc, argv, "--preset") && (!preset || strcmp(preset, "qwen3-4b") != 0)) {
         fprintf(stderr, "riverforge: error: --preset '%s': the known preset is qwen3-4b\n",
                 preset ? preset : "");
         return RF_EXIT_USAGE;
     }
     rf_synth_spec s = preset ? rf_synth_preset_qwen3_4b() : rf_synth_default();
     int seed = (int)s.seed;
+    char shards_help[96];
+    snprintf(shards_help, sizeof shards_help, "safetensors files (1: model.safetensors; 0: one per %d layers)",
+             RF_SYNTH_LAYERS_PER_FILE);
     rf_opt opts[] = {
         {"--out", RF_OPT_STRING, &out, "DIR", "output model directory (required)"},
         {"--preset", RF_OPT_STRING, &preset, "NAME", "qwen3-4b: Qwen3-4B's real shapes"},
@@ -32,7 +32,7 @@ int rf_cmd_synth(int argc, char **argv) {
         {"--kv-heads", RF_OPT_INT, &s.kv_heads, "K", "key/value heads"},
         {"--head-dim", RF_OPT_INT, &s.head_dim, "D", "head dimension"},
         {"--vocab", RF_OPT_INT, &s.vocab, "V", "vocabulary size (embedding rows)"},
-        {"--shards", RF_OPT_INT, &s.shards, "N", "safetensors files (1: model.safetensors)"},
+        {"--shards", RF_OPT_INT, &s.shards, "N", shards_help},
         {"--vit-blocks", RF_OPT_INT, &s.vit_blocks, "B", "vision-tower blocks (0: none)"},
         {"--vit-names", RF_OPT_STRING, &vit_names, "STYLE", "vision tensor names: siglip (q/k/v/out_proj) or internvit (attn.qkv, attn.proj)"},
         {"--vit-hidden", RF_OPT_INT, &s.vit_hidden, "V", "vision hidden size"},
@@ -63,7 +63,8 @@ int rf_cmd_synth(int argc, char **argv) {
         fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
         return RF_EXIT_USAGE;
     }
-    printf("riverforge: wrote a %d-layer Qwen3-style model (hidden %d, intermediate %d) to %s\n",
-           s.layers, s.hidden, s.intermediate, out);
+    int files = rf_synth_files(&s);
+    printf("riverforge: wrote a %d-layer Qwen3-style model (hidden %d, intermediate %d; %d safetensors "
+           "file%s) to %s\n", s.layers, s.hidden, s.intermediate, files, files == 1 ? "" : "s", out);
     return RF_EXIT_OK;
 }

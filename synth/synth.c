@@ -25,17 +25,30 @@ rf_synth_spec rf_synth_default(void) {
                            .calib_tokens = 2048, .seed = 0};
 }
 
+rf_synth_spec rf_synth_embedded(void) {
+    rf_synth_spec s = rf_synth_default();
+    s.vit_blocks = 4;
+    s.vit_hidden = 64;
+    s.vit_mlp = 256;
+    return s;
+}
+
 rf_synth_spec rf_synth_preset_qwen3_4b(void) {
     return (rf_synth_spec){.layers = 36, .hidden = 2560, .intermediate = 9728, .heads = 32,
-                           .kv_heads = 8, .head_dim = 128, .vocab = 151936, .shards = 3,
+                           .kv_heads = 8, .head_dim = 128, .vocab = 151936, .shards = 0,
                            .calib_tokens = 4096, .seed = 0};
+}
+
+int rf_synth_files(const rf_synth_spec *s) {
+    if (s->shards > 0) return s->shards;
+    return (s->layers + RF_SYNTH_LAYERS_PER_FILE - 1) / RF_SYNTH_LAYERS_PER_FILE;
 }
 
 int rf_synth_check(const rf_synth_spec *s) {
     const struct { const char *flag; int value; } positive[] = {
         {"--layers", s->layers},   {"--hidden", s->hidden},     {"--intermediate", s->intermediate},
         {"--heads", s->heads},     {"--kv-heads", s->kv_heads}, {"--head-dim", s->head_dim},
-        {"--vocab", s->vocab},     {"--shards", s->shards},     {"--calib-tokens", s->calib_tokens},
+        {"--vocab", s->vocab},     {"--calib-tokens", s->calib_tokens},
     };
     for (size_t i = 0; i < sizeof positive / sizeof positive[0]; i++)
         if (positive[i].value <= 0) return rf_fail("%s must be positive", positive[i].flag);
@@ -43,8 +56,12 @@ int rf_synth_check(const rf_synth_spec *s) {
         return rf_fail("--vit-blocks %d needs a positive --vit-hidden and --vit-mlp", s->vit_blocks);
     if (s->heads % s->kv_heads)
         return rf_fail("--heads %d is not a multiple of --kv-heads %d", s->heads, s->kv_heads);
-    if (s->shards > s->layers)
-        return rf_fail("--shards %d is more than --layers %d", s->shards, s->layers);
+    if (s->shards < 0)
+        return rf_fail("--shards %d: must be positive (0: one file per %d layers)", s->shards,
+                       RF_SYNTH_LAYERS_PER_FILE);
+    if (s->shards > s->layers) /* each file holds whole layers, at least one */
+        return rf_fail("--shards %d is more than --layers %d: each file holds at least one layer",
+                       s->shards, s->layers);
     /* xtx.h5 is built in memory (the matrices, then the file image): refuse what cannot fit */
     double q = (double)s->heads * s->head_dim;
     double per_layer = 8.0 * (2.0 * s->hidden * s->hidden + q * q + (double)s->intermediate * s->intermediate);
@@ -227,14 +244,15 @@ static int64_t tensor_bytes(const synth_tensor *t) {
 /* Writes the safetensors files (and the index when sharded): layers split evenly over shards,
  * the embedding in the first, the final norm in the last. */
 static int write_weights(const char *dir, const rf_synth_spec *s) {
+    int nfiles = rf_synth_files(s);
     int max_tensors = LAYER_TENSORS * s->layers + VIT_BLOCK_TENSORS * s->vit_blocks + 2;
     char **tensor_names = rf_calloc((size_t)max_tensors, sizeof *tensor_names);
     char **file_names = rf_calloc((size_t)max_tensors, sizeof *file_names);
     int nnames = 0, rc = RF_OK;
     uint64_t total = 0;
-    for (int sh = 0; sh < s->shards && rc == RF_OK; sh++) {
-        int first = (int)((int64_t)s->layers * sh / s->shards);
-        int last = (int)((int64_t)s->layers * (sh + 1) / s->shards);
+    for (int sh = 0; sh < nfiles && rc == RF_OK; sh++) {
+        int first = (int)((int64_t)s->layers * sh / nfiles);
+        int last = (int)((int64_t)s->layers * (sh + 1) / nfiles);
         int vit = sh == 0 ? s->vit_blocks : 0; /* the vision tower goes into the first file */
         synth_tensor *t = rf_calloc((size_t)(LAYER_TENSORS * (last - first) + VIT_BLOCK_TENSORS * vit + 2), sizeof *t);
         int n = 0;
@@ -246,15 +264,15 @@ static int write_weights(const char *dir, const rf_synth_spec *s) {
             make_vector_like(&rng, 2, s->vocab, s->hidden, 0.0, 0.02, &t[n++]);
         }
         for (int l = first; l < last; l++) n += make_layer(s, l, t + n);
-        if (sh == s->shards - 1) {
+        if (sh == nfiles - 1) {
             snprintf(t[n].name, sizeof t[n].name, "model.norm.weight");
             rf_rng rng;
             rf_rng_init(&rng, rf_task_seed(s->seed, t[n].name));
             make_vector_like(&rng, 1, s->hidden, 0, 1.0, 0.05, &t[n++]);
         }
         char file[64], path[4096];
-        if (s->shards == 1) snprintf(file, sizeof file, "model.safetensors");
-        else snprintf(file, sizeof file, "model-%05d-of-%05d.safetensors", sh + 1, s->shards);
+        if (nfiles == 1) snprintf(file, sizeof file, "model.safetensors");
+        else snprintf(file, sizeof file, "model-%05d-of-%05d.safetensors", sh + 1, nfiles);
         snprintf(path, sizeof path, "%s/%s", dir, file);
         rc = write_shard(path, t, n);
         for (int i = 0; i < n; i++) {
@@ -265,7 +283,7 @@ static int write_weights(const char *dir, const rf_synth_spec *s) {
         }
         free(t);
     }
-    if (rc == RF_OK && s->shards > 1)
+    if (rc == RF_OK && nfiles > 1)
         rc = rf_st_write_index(dir, nnames, (const char *const *)tensor_names,
                                (const char *const *)file_names, total);
     for (int i = 0; i < nnames; i++) {

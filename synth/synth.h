@@ -2,9 +2,10 @@
  *
  * DIR/config.json                       Qwen3ForCausalLM config (model_type "qwen3")
  * DIR/model-0000i-of-0000n.safetensors  BF16 tensors named exactly as Hugging Face writes them
- * DIR/model.safetensors.index.json      (a single model.safetensors when shards == 1)
- * DIR/xtx.h5                            /xtx/NAME for every linear matrix (DESIGN.md section 3);
- *                                       built in memory: about 2 GB per Qwen3-4B layer
+ * DIR/model.safetensors.index.json      (a single model.safetensors when there is one file)
+ * DIR/xtx.h5                            /xtx/NAME [in, in] for every linear matrix (io/xtx_file.h,
+ *                                       docs/formats.md); built in memory: about 2 GB per
+ *                                       Qwen3-4B layer
  *
  * Weights: W = diag(r) G / sqrt(in) + U V^T / sqrt(in) with per-row scales r ~ lognormal(0, 0.5),
  * G Gaussian and a rank-8 part, so rows differ in norm and the spectrum has a head, as in trained
@@ -32,15 +33,26 @@ typedef struct {
     int layers, hidden, intermediate, heads, kv_heads, head_dim, vocab;
     int vit_blocks, vit_hidden, vit_mlp; /* a vision tower when vit_blocks > 0 */
     rf_vit_style vit_style;              /* its tensor names */
-    int shards;           /* safetensors files; 1 writes model.safetensors */
+    int shards;           /* safetensors files; 1 writes model.safetensors; 0: one file per
+                             RF_SYNTH_LAYERS_PER_FILE layers (rf_synth_files) */
     int calib_tokens;     /* N tokens behind each XTX */
     uint64_t seed;
 } rf_synth_spec;
 
-/* The embedded default: 2 layers, hidden 256 -- quantizes in seconds on a laptop. */
+/* Qwen3-4B ships its 36 layers in 3 files: a preset's files follow its layer count. */
+#define RF_SYNTH_LAYERS_PER_FILE 12
+
+/* The small default: 2 layers, hidden 256, no vision tower -- quantizes in seconds on a laptop. */
 rf_synth_spec rf_synth_default(void);
-/* Qwen3-4B's real shapes (36 layers, hidden 2560, intermediate 9728, 32/8 heads of 128). */
+/* The model `run` writes without --model: the default with a 4-block SigLIP-style vision tower
+ * (hidden 64, MLP 256), so that the embedded run has vision blocks to share. */
+rf_synth_spec rf_synth_embedded(void);
+/* Qwen3-4B's real shapes (36 layers, hidden 2560, intermediate 9728, 32/8 heads of 128), with
+ * shards 0: 3 files for 36 layers, 1 for up to 12 layers. */
 rf_synth_spec rf_synth_preset_qwen3_4b(void);
+
+/* The number of safetensors files the spec writes (shards, or from the layers when 0). */
+int rf_synth_files(const rf_synth_spec *s);
 
 /* RF_ERR naming the field when the spec is inconsistent (e.g. heads not a multiple of kv_heads). */
 int rf_synth_check(const rf_synth_spec *s);
