@@ -1,4 +1,4 @@
-/* atomic_file.h -- "a file at PATH is always complete" (DESIGN.md section 6).
+/* atomic_file.h -- "a file at PATH is always complete": how every output file is written.
  *
  * Writers put the bytes in PATH.tmp, then rf_atomic_commit makes them durable and visible in one
  * step: fsync PATH.tmp, rename it to PATH, fsync the directory (so that the rename itself

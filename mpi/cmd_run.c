@@ -28,6 +28,7 @@
 #include "common/rf_version.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
+#include "io/matrix_record.h"
 #include "io/safetensors.h"
 #include "io/summary.h"
 #include "io/vit_record.h"
@@ -306,7 +307,7 @@ static int run_aqlm_task(run_state *s, const rf_task *t, rf_aqlm_stats *stats) {
     char path[4096];
     rf_task_shard_path(s->a.out, t, path, sizeof path);
     rf_matrix_record rec = {.name = t->name, .q = &q, .stats = stats, .device = "cpu"};
-    if (rf_shard_write(path, s->config_json, &rec) != RF_OK) rf_die_user("%s", rf_last_error());
+    if (rf_matrix_shard_write(path, s->config_json, &rec) != RF_OK) rf_die_user("%s", rf_last_error());
     rf_log("task %s: done in %.2f s, rel_act_err %.6g, rel_w_err %.6g, %d epochs", t->name,
            stats->seconds, stats->rel_act_err, stats->rel_w_err, stats->epochs);
     rf_aqlm_free(&q);
