@@ -19,7 +19,7 @@ int rf_atomic_commit(const char *tmp_path, const char *final_path);
 int rf_atomic_write(const char *path, int nparts, const void *const *parts, const size_t *sizes);
 
 /* mkdir -p PATH, then checks that PATH is a writable folder. RF_ERR naming the folder that
- * could not be created, with strerror. */
+ * could not be created (a plain file at PATH or above it included), with strerror. */
 int rf_make_dirs(const char *path);
 
 #endif
