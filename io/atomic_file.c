@@ -100,6 +100,10 @@ int rf_make_dirs(const char *path) {
         if (!slash) break;
         *slash = '/';
     }
+    /* mkdir says EEXIST for a plain file too, and access() would pass it. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+        return rf_fail("cannot create %s: %s", path, strerror(ENOTDIR));
     if (access(path, W_OK) != 0) return rf_fail("cannot write to %s: %s", path, strerror(errno));
     return RF_OK;
 }

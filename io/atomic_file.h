@@ -1,4 +1,4 @@
-/* atomic_file.h -- "a file at PATH is always complete" (DESIGN.md section 6).
+/* atomic_file.h -- "a file at PATH is always complete": how every output file is written.
  *
  * Writers put the bytes in PATH.tmp, then rf_atomic_commit makes them durable and visible in one
  * step: fsync PATH.tmp, rename it to PATH, fsync the directory (so that the rename itself
@@ -19,7 +19,7 @@ int rf_atomic_commit(const char *tmp_path, const char *final_path);
 int rf_atomic_write(const char *path, int nparts, const void *const *parts, const size_t *sizes);
 
 /* mkdir -p PATH, then checks that PATH is a writable folder. RF_ERR naming the folder that
- * could not be created, with strerror. */
+ * could not be created (a plain file at PATH or above it included), with strerror. */
 int rf_make_dirs(const char *path);
 
 #endif

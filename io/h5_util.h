@@ -8,7 +8,8 @@
  *     does not match, a full disk when the file is written out) returns RF_ERR with one line.
  *     Those HDF5 calls run with HDF5's error printing off (RF_H5_QUIET): we report them.
  * Messages of the read helpers name the object ("/matrices/X/codes fails its Fletcher32
- * checksum"); the public functions of checkpoint.c / xtx_file.c prefix the file name.
+ * checksum"); the public functions of h5_container.c, the record files and xtx_file.c prefix
+ * the file name.
  *
  * On-disk conventions: integers int64 little-endian, floats float64, strings variable-length
  * UTF-8 (readers also accept fixed-length ones), float16 the IEEE half layout h5py reads as

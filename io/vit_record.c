@@ -1,5 +1,5 @@
 /* vit_record.c -- /vit/NAME of shards and checkpoints (layout in vit_record.h). Built in memory
- * and written atomically like the /matrices shards (checkpoint.c); every read checks the
+ * and written atomically like the /matrices shards (matrix_record.c); every read checks the
  * attributes against the weight's shape and verifies the checksums. */
 #include "io/vit_record.h"
 
@@ -8,17 +8,13 @@
 #include <string.h>
 
 #include "common/rf_error.h"
-#include "io/checkpoint.h"
-#include "io/checkpoint_internal.h"
 #include "io/h5_util.h"
 
-#define PATH_LEN RF_CKPT_PATH_LEN
+#define PATH_LEN RF_CONTAINER_PATH_LEN
 
 /* "/vit/NAME", or "/vit/NAME/LEAF" when leaf is given. */
 static void vit_path(char *buf, const char *name, const char *leaf) {
-    int n = leaf ? snprintf(buf, PATH_LEN, "/vit/%s/%s", name, leaf)
-                 : snprintf(buf, PATH_LEN, "/vit/%s", name);
-    rf_check(n < PATH_LEN, "tensor name too long: %.64s...", name);
+    rf_container_record_path(buf, RF_VIT_GROUP, name, leaf);
 }
 
 void rf_vit_write_group(hid_t file, const rf_vit_record *rec) {
@@ -61,10 +57,9 @@ void rf_vit_write_group(hid_t file, const rf_vit_record *rec) {
 }
 
 int rf_vit_shard_write(const char *path, const char *config_json, const rf_vit_record *rec) {
-    if (rf_ckpt_check_name(path, rec->name) != RF_OK) return RF_ERR;
-    hid_t file = rf_h5_create_mem(path);
-    rf_ckpt_write_root_attrs(file, RF_SHARD_FORMAT, config_json, NULL);
-    rf_h5_create_group(file, "/matrices"); /* every riverforge file has one, maybe empty */
+    hid_t file;
+    if (rf_container_create_shard(path, config_json, rec->name, &file) != RF_OK) return RF_ERR;
+    rf_h5_create_group(file, RF_MATRIX_GROUP); /* every riverforge file has one, maybe empty */
     rf_vit_write_group(file, rec);
     return rf_h5_finish(file, path, RF_OK);
 }
@@ -169,7 +164,7 @@ int rf_vit_read_group(hid_t file, const char *fname, const char *name, rf_vit_in
     int e = rf_h5_exists(file, g);
     if (e == 0) return rf_fail("%s has no %s", fname, g);
     memset(info, 0, sizeof *info);
-    if (e < 0 || read_attrs(file, g, info) != RF_OK) return rf_ckpt_fail_in(fname);
+    if (e < 0 || read_attrs(file, g, info) != RF_OK) return rf_container_fail_in(fname);
     const hsize_t dims[2] = {(hsize_t)info->out_features, (hsize_t)info->in_features};
     float *w = NULL;
     vit_path(p, name, "weight");
@@ -177,16 +172,15 @@ int rf_vit_read_group(hid_t file, const char *fname, const char *name, rf_vit_in
     if (rc == RF_OK) rc = read_generator(file, name, &info->ngenerator);
     if (rc == RF_OK && weight) *weight = w;
     else free(w);
-    return rc == RF_OK ? RF_OK : rf_ckpt_fail_in(fname);
+    return rc == RF_OK ? RF_OK : rf_container_fail_in(fname);
 }
 
 int rf_vit_shard_verify(const char *path, const char *name, const char *config_json,
                         rf_gen_stats *stats) {
     hid_t file;
-    if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
+    if (rf_container_open_shard(path, config_json, &file) != RF_OK) return RF_ERR;
     rf_vit_info info;
-    int rc = rf_ckpt_check_root(file, path, RF_SHARD_FORMAT, config_json);
-    if (rc == RF_OK) rc = rf_vit_read_group(file, path, name, &info, NULL);
+    int rc = rf_vit_read_group(file, path, name, &info, NULL);
     if (rc == RF_OK && stats) *stats = info.stats;
     rf_h5_close(file);
     return rc;
@@ -201,5 +195,5 @@ int rf_vit_read(const char *path, const char *name, rf_vit_info *info, float **w
 }
 
 int rf_vit_list(const char *path, char ***names, int *n) {
-    return rf_ckpt_list(path, "/vit", 1, names, n);
+    return rf_container_list(path, RF_VIT_GROUP, 1, names, n);
 }

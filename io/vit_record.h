@@ -8,13 +8,15 @@
  *       weight      float32 [out, in]: the generated matrix, to use in place of block B's
  *       generator/  the trained generator's parameter arrays, float32 (vitgen.h names them)
  * NAME is block B's tensor name without ".weight". Datasets are chunked with Fletcher32, as in
- * /matrices (checkpoint.h); the shard and checkpoint root attributes are the same.
+ * /matrices (matrix_record.h); the file around the record is h5_container.h's (docs/formats.md).
+ * A shard of a generated matrix also has an empty /matrices: every riverforge file has one.
  */
 #ifndef RF_VIT_RECORD_H
 #define RF_VIT_RECORD_H
 
 #include <stdint.h>
 
+#include "io/h5_container.h" /* hid_t, and rf_container_free_names for the listings */
 #include "kernels/vitgen/vitgen.h"
 
 typedef struct rf_vit_record {
@@ -45,7 +47,13 @@ int rf_vit_shard_verify(const char *path, const char *name, const char *config_j
  * matrix (malloc'd float32 [out, in]). */
 int rf_vit_read(const char *path, const char *name, rf_vit_info *info, float **weight);
 /* The names under /vit, sorted (none when the file has no /vit); free with
- * rf_checkpoint_free_names. */
+ * rf_container_free_names. */
 int rf_vit_list(const char *path, char ***names, int *n);
+
+/* /vit/NAME on an open file (named fname in messages): write it, or read it back and check it
+ * (weight may be NULL: checks and checksums only). */
+void rf_vit_write_group(hid_t file, const rf_vit_record *rec);
+int rf_vit_read_group(hid_t file, const char *fname, const char *name, rf_vit_info *info,
+                      float **weight);
 
 #endif

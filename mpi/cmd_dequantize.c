@@ -1,6 +1,6 @@
 /* cmd_dequantize.c -- `riverforge dequantize --checkpoint FILE.h5 --out DIR`: dense float32
- * weights (NAME.weight: the AQLM matrices per the DESIGN.md formula, and the generated ViT
- * matrices of /vit as stored) as safetensors files of at most ~2 GiB each plus
+ * weights (NAME.weight: the AQLM matrices per the formula of docs/formats.md, and the generated
+ * ViT matrices of /vit as stored) as safetensors files of at most ~2 GiB each plus
  * model.safetensors.index.json, for evaluation with ordinary tools. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,8 @@
 
 #include "common/rf_error.h"
 #include "io/atomic_file.h"
-#include "io/checkpoint.h"
+#include "io/h5_container.h"
+#include "io/matrix_record.h"
 #include "io/safetensors.h"
 #include "io/vit_record.h"
 #include "mpi/cli.h"
@@ -52,7 +53,7 @@ static float *read_dense(const char *ckpt, const char *name, int vit, int64_t *o
     }
     rf_aqlm_matrix q;
     char device[16];
-    if (rf_checkpoint_read_matrix(ckpt, name, &q, NULL, device, sizeof device) != RF_OK) return NULL;
+    if (rf_matrix_read(ckpt, name, &q, NULL, device, sizeof device) != RF_OK) return NULL;
     *out = q.out_features;
     *in = q.in_features;
     w = rf_malloc((size_t)(q.out_features * q.in_features) * sizeof *w);
@@ -77,7 +78,7 @@ int rf_cmd_dequantize(int argc, char **argv) {
     if (rc == RF_OK && (!ckpt || !out)) rc = rf_fail("--checkpoint FILE.h5 and --out DIR are required");
     char **names = NULL, **vit_names = NULL;
     int nmat = 0, nvit = 0;
-    if (rc == RF_OK) rc = rf_checkpoint_list(ckpt, &names, &nmat);
+    if (rc == RF_OK) rc = rf_matrix_list(ckpt, &names, &nmat);
     if (rc == RF_OK) rc = rf_vit_list(ckpt, &vit_names, &nvit);
     int n = nmat + nvit;
     if (rc == RF_OK && rf_make_dirs(out) != RF_OK) rc = rf_fail_prefix("--out: ");
@@ -126,8 +127,8 @@ int rf_cmd_dequantize(int argc, char **argv) {
     free(file_names);
     free(p.entries);
     free(p.data);
-    rf_checkpoint_free_names(names, nmat);
-    rf_checkpoint_free_names(vit_names, nvit);
+    rf_container_free_names(names, nmat);
+    rf_container_free_names(vit_names, nvit);
     if (rc != RF_OK) {
         fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
         return RF_EXIT_USAGE;

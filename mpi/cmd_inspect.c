@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "common/rf_error.h"
-#include "io/checkpoint.h"
+#include "io/h5_container.h"
+#include "io/matrix_record.h"
 #include "io/vit_record.h"
 #include "mpi/commands.h"
 
@@ -32,7 +33,7 @@ static int print_vit(const char *path) {
         printf("    reuses %s; %s plain sharing, %s the classical baseline\n", v.shared_from,
                v.beats_sharing ? "beats" : "does not beat", v.beats_baseline ? "beats" : "does not beat");
     }
-    rf_checkpoint_free_names(names, n);
+    rf_container_free_names(names, n);
     return rc;
 }
 
@@ -49,7 +50,7 @@ int rf_cmd_inspect(int argc, char **argv) {
     const char *path = argv[1];
     char **names = NULL, *config = NULL;
     int n = 0;
-    if (rf_checkpoint_list(path, &names, &n) != RF_OK || rf_checkpoint_read_config(path, &config) != RF_OK) {
+    if (rf_matrix_list(path, &names, &n) != RF_OK || rf_container_read_config(path, &config) != RF_OK) {
         fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
         return RF_EXIT_USAGE;
     }
@@ -61,7 +62,7 @@ int rf_cmd_inspect(int argc, char **argv) {
         rf_aqlm_matrix q;
         rf_aqlm_stats st;
         char device[16], shape[32], cfg[32];
-        rc = rf_checkpoint_read_matrix(path, names[i], &q, &st, device, sizeof device);
+        rc = rf_matrix_read(path, names[i], &q, &st, device, sizeof device);
         if (rc != RF_OK) break;
         int nbits = 0;
         while ((1 << nbits) < q.K) nbits++;
@@ -71,7 +72,7 @@ int rf_cmd_inspect(int argc, char **argv) {
                st.bits_per_weight, st.rel_act_err, st.rel_w_err, st.seconds, device);
         rf_aqlm_free(&q);
     }
-    rf_checkpoint_free_names(names, n);
+    rf_container_free_names(names, n);
     free(config);
     if (rc == RF_OK) rc = print_vit(path);
     if (rc != RF_OK) {

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "common/rf_error.h"
-#include "io/h5_util.h"
+#include "io/vqc_file.h"
 #include "kernels/statevec/statevec.h"
 #include "mpi/cli.h"
 #include "mpi/commands.h"
@@ -32,52 +32,10 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* "F.h5:/dataset" -> file and dataset (malloc'd file). The split is at the last ":/", so file
- * names may hold colons. */
-static int split_spec(const char *flag, const char *spec, char **file, const char **dset) {
-    const char *sep = NULL;
-    for (const char *p = spec; (p = strstr(p, ":/")) != NULL; p++) sep = p;
-    if (!sep || sep == spec || !sep[2])
-        return rf_fail("%s '%s': expected FILE.h5:/dataset", flag, spec);
-    *file = rf_strdup(spec);
-    (*file)[sep - spec] = '\0';
-    *dset = sep + 1;
-    return RF_OK;
-}
-
-/* Reads the dataset of spec as float64: all its values (row-major), its rank and dims. */
-static int read_f64(const char *flag, const char *spec, double **data, int64_t *count, int *rank,
-                    hsize_t dims[8]) {
-    char *file = NULL;
-    const char *dpath = NULL;
-    if (split_spec(flag, spec, &file, &dpath) != RF_OK) return RF_ERR;
-    hid_t f, d;
-    int rc = rf_h5_open(file, &f);
-    if (rc == RF_OK) {
-        rc = rf_h5_open_dataset(f, dpath, &d);
-        if (rc == RF_OK) {
-            *rank = rf_h5_dataset_rank(d, dims, 8);
-            hid_t type = RF_H5(H5Dget_type(d));
-            const H5T_class_t cls = H5Tget_class(type);
-            RF_H5(H5Tclose(type));
-            if (*rank > 8)
-                rc = rf_fail("rank %d is not supported", *rank);
-            else if (cls != H5T_FLOAT && cls != H5T_INTEGER)
-                rc = rf_fail("%s is not a real (float or integer) dataset", dpath);
-            if (rc == RF_OK) {
-                *count = 1;
-                for (int i = 0; i < *rank; i++) *count *= (int64_t)dims[i];
-                *data = rf_malloc(sizeof **data * (size_t)(*count > 0 ? *count : 1));
-                rc = rf_h5_read_dataset(d, H5T_NATIVE_DOUBLE, *data);
-                if (rc != RF_OK) free(*data), *data = NULL;
-            }
-            RF_H5(H5Dclose(d));
-        }
-        rf_h5_close(f);
-    }
-    free(file);
-    if (rc != RF_OK) rf_fail_prefix("%s %s: ", flag, spec);
-    return rc;
+/* Reads the dataset of spec (vqc_file.h); messages name the flag. */
+static int read_flag(const char *flag, const char *spec, rf_vqc_array *a) {
+    if (rf_vqc_read_spec(spec, a) == RF_OK) return RF_OK;
+    return rf_fail_prefix("%s ", flag);
 }
 
 static void usage(FILE *f, const rf_opt *opts, int nopts) {
@@ -145,25 +103,6 @@ static void simulate(vqc_result *r, const double *x, int64_t len, const double *
     }
 }
 
-static int write_result(const char *out, const vqc_result *r, const char *input,
-                        const char *angles) {
-    hid_t f = rf_h5_create_mem(out);
-    const hsize_t N = (hsize_t)1 << r->n, n = (hsize_t)r->n, cuts = (hsize_t)(r->n - 1);
-    rf_h5_write_dataset(f, "/probabilities", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &N,
-                        r->probabilities);
-    rf_h5_write_dataset(f, "/expval_z", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, r->expval_z);
-    rf_h5_write_dataset(f, "/entropy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &cuts, r->entropy);
-    rf_h5_write_dataset(f, "/state_real", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &N, r->state_real);
-    rf_h5_write_dataset(f, "/state_imag", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &N, r->state_imag);
-    rf_h5_attr_i64(f, ".", "qubits", r->n);
-    rf_h5_attr_i64(f, ".", "layers", r->L);
-    rf_h5_attr_str(f, ".", "entangler", rf_sv_entangler_name(r->e));
-    rf_h5_attr_str(f, ".", "precision", r->c64 ? "c64" : "c128");
-    rf_h5_attr_str(f, ".", "input", input);
-    rf_h5_attr_str(f, ".", "angles", angles);
-    return rf_h5_finish(f, out, RF_OK);
-}
-
 static int run_simulate(int argc, char **argv) {
     int n = 0, L = 0;
     const char *entangler = NULL, *input = NULL, *angles_spec = NULL, *precision = "c128",
@@ -172,7 +111,7 @@ static int run_simulate(int argc, char **argv) {
         {"--qubits", RF_OPT_INT, &n, "N", "qubits, 2..30: the state has 2^N amplitudes (required)"},
         {"--layers", RF_OPT_INT, &L, "L", "layers of rotations + entangler, >= 1 (required)"},
         {"--entangler", RF_OPT_STRING, &entangler, "chain|ring",
-         "CNOT chain 0->..->N-1, or ring (+ N-1->0) (required)"},
+         "CNOT chain 0->..->N-1, or ring (+ N-1->0) (required)", "statevec.entangler"},
         {"--input", RF_OPT_STRING, &input, "F.h5:/dataset",
          "real values to amplitude-encode, at most 2^N (required)"},
         {"--angles", RF_OPT_STRING, &angles_spec, "F.h5:/dataset",
@@ -194,19 +133,18 @@ static int run_simulate(int argc, char **argv) {
     if (rc == RF_OK && !rf_cli_has(argc, argv, "--layers")) rc = rf_fail("--layers L is required");
     if (rc == RF_OK && L < 1) rc = rf_fail("--layers %d: must be at least 1", L);
     if (rc == RF_OK && !entangler) rc = rf_fail("--entangler chain|ring is required");
-    if (rc == RF_OK) rc = rf_sv_entangler_parse(entangler, &e);
+    if (rc == RF_OK && rf_sv_entangler_parse(entangler, &e) != RF_OK)
+        rc = rf_cli_flag_error(opts, nopts);
     if (rc == RF_OK && strcmp(precision, "c64") != 0 && strcmp(precision, "c128") != 0)
         rc = rf_fail("--precision '%s': expected c64 or c128", precision);
     if (rc == RF_OK && !input) rc = rf_fail("--input F.h5:/dataset is required");
     if (rc == RF_OK && !angles_spec) rc = rf_fail("--angles F.h5:/dataset is required");
     if (rc == RF_OK && !out) rc = rf_fail("--out F.h5 is required");
 
-    double *x = NULL, *ang = NULL;
-    int64_t len = 0, nang = 0;
-    int rank = 0;
-    hsize_t dims[8];
-    if (rc == RF_OK) rc = read_f64("--input", input, &x, &len, &rank, dims);
+    rf_vqc_array x = {0}, ang = {0};
+    if (rc == RF_OK) rc = read_flag("--input", input, &x);
     const int64_t N = (int64_t)1 << (n > 0 && n <= VQC_MAX_QUBITS ? n : 0);
+    const int64_t len = x.count;
     if (rc == RF_OK && len < 1) rc = rf_fail("--input %s: the dataset is empty", input);
     if (rc == RF_OK && len > N)
         rc = rf_fail(
@@ -215,37 +153,40 @@ static int run_simulate(int argc, char **argv) {
     if (rc == RF_OK) {
         int64_t bad = -1, nonzero = 0;
         for (int64_t j = 0; j < len && bad < 0; j++) {
-            if (!isfinite(x[j])) bad = j;
-            nonzero |= x[j] != 0;
+            if (!isfinite(x.data[j])) bad = j;
+            nonzero |= x.data[j] != 0;
         }
         if (bad >= 0)
-            rc = rf_fail("--input %s: value %lld is %g", input, (long long)bad, x[bad]);
+            rc = rf_fail("--input %s: value %lld is %g", input, (long long)bad, x.data[bad]);
         else if (!nonzero)
             rc = rf_fail("--input %s: all values are zero (nothing to normalize)", input);
     }
-    if (rc == RF_OK) rc = read_f64("--angles", angles_spec, &ang, &nang, &rank, dims);
-    if (rc == RF_OK &&
-        (rank != 3 || (int64_t)dims[0] != L || (int64_t)dims[1] != n || dims[2] != 3)) {
+    if (rc == RF_OK) rc = read_flag("--angles", angles_spec, &ang);
+    if (rc == RF_OK && (ang.rank != 3 || ang.dims[0] != L || ang.dims[1] != n || ang.dims[2] != 3)) {
         char shape[128];
-        rc = rf_fail(
-            "--angles %s: shape %s, but --layers %d --qubits %d need [%d, %d, 3]", angles_spec,
-            rank <= 8 ? rf_h5_shape_str(dims, rank, shape, sizeof shape) : "?", L, n, L, n);
+        rc = rf_fail("--angles %s: shape %s, but --layers %d --qubits %d need [%d, %d, 3]",
+                     angles_spec, rf_vqc_shape_str(&ang, shape, sizeof shape), L, n, L, n);
     }
-    for (int64_t i = 0; rc == RF_OK && i < nang; i++)
-        if (!isfinite(ang[i]))
-            rc = rf_fail("--angles %s: angle %lld is %g", angles_spec, (long long)i, ang[i]);
+    for (int64_t i = 0; rc == RF_OK && i < ang.count; i++)
+        if (!isfinite(ang.data[i]))
+            rc = rf_fail("--angles %s: angle %lld is %g", angles_spec, (long long)i, ang.data[i]);
 
     vqc_result r = {.n = n, .L = L, .c64 = !strcmp(precision, "c64"), .e = e};
     double seconds = 0;
     if (rc == RF_OK) {
         const double t0 = now_s();
-        simulate(&r, x, len, ang);
+        simulate(&r, x.data, len, ang.data);
         seconds = now_s() - t0;
-        rc = write_result(out, &r, input, angles_spec);
+        const rf_vqc_output o = {
+            .qubits = n, .layers = L, .entangler = rf_sv_entangler_name(e),
+            .precision = precision, .input = input, .angles = angles_spec,
+            .probabilities = r.probabilities, .expval_z = r.expval_z, .entropy = r.entropy,
+            .state_real = r.state_real, .state_imag = r.state_imag};
+        rc = rf_vqc_write_output(out, &o);
     }
     free(r.probabilities), free(r.expval_z), free(r.entropy), free(r.state_real),
         free(r.state_imag);
-    free(ang), free(x);
+    rf_vqc_array_free(&ang), rf_vqc_array_free(&x);
     if (rc != RF_OK) {
         fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
         return RF_EXIT_USAGE;

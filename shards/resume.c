@@ -8,7 +8,7 @@
 
 #include "common/rf_error.h"
 #include "common/rf_log.h"
-#include "io/checkpoint.h"
+#include "io/matrix_record.h"
 #include "io/vit_record.h"
 
 char *rf_run_config_json(const rf_aqlm_config *c, const rf_vit_share *vit, uint64_t seed,
@@ -52,7 +52,7 @@ int rf_tasks_check_done(const rf_task_list *list, const char *out_dir, const cha
         const rf_task *t = &list->tasks[i];
         int rc = t->kind == RF_TASK_VIT
                      ? rf_vit_shard_verify(path, t->name, config_json, &stats[i].vit)
-                     : rf_shard_verify(path, t->name, config_json, &stats[i].aqlm);
+                     : rf_matrix_shard_verify(path, t->name, config_json, &stats[i].aqlm);
         if (rc == RF_OK) {
             done[i] = 1;
             found++;

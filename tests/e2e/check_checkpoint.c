@@ -2,10 +2,11 @@
  * tests: check_checkpoint CHECKPOINT.h5 MODEL EXPECTED_MATRICES [XTX.h5]
  *
  * For every /matrices/NAME it reads the datasets with plain HDF5 calls and checks their types
- * and shapes against DESIGN.md section 3 (codes uint8/uint16 [out/og, in/ig, M], codebooks
- * float16 [M, K, og, ig], scales float16 [out/og]), dequantizes with the DESIGN formula written
- * out here (not riverforge's own dequantizer), and recomputes rel_act_err and rel_w_err against
- * the model's original weights: they must equal the stored attributes to 1e-6 relative.
+ * and shapes against docs/formats.md (codes uint8/uint16 [out/og, in/ig, M], codebooks
+ * float16 [M, K, og, ig], scales float16 [out/og]), dequantizes with the formula of
+ * docs/formats.md written out here (not riverforge's own dequantizer), and recomputes
+ * rel_act_err and rel_w_err against the model's original weights: they must equal the stored
+ * attributes to 1e-6 relative.
  * For every /vit/NAME (a generated shared-block matrix) it reads the float32 weight and recomputes
  * rel_w_err against NAME.weight and shared_rel_w_err of shared_from against it; the generated
  * matrix must be no worse than plain sharing, and method "none" must be block A's matrix itself.

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "io/h5_util.h"
+#include "io/vqc_file.h"
 #include "tests/fixtures/dense_statevec.h"
 
 static void write_vec(hid_t f, const char *name, int rank, const hsize_t *dims, const double *v) {
@@ -58,22 +59,14 @@ static int cmd_write(const char *dir, int n, int L) {
     return rf_h5_finish(f, path, RF_OK) != RF_OK;
 }
 
-/* The whole dataset as doubles, its length in *len (RF_ERR when missing). */
+/* The whole dataset FILE:DSET as doubles, its length in *len (NULL when it cannot be read). */
 static double *read_all(const char *file, const char *dset, int64_t *len) {
-    hid_t f, d;
-    if (rf_h5_open(file, &f) != RF_OK) return NULL;
-    double *v = NULL;
-    if (rf_h5_open_dataset(f, dset, &d) == RF_OK) {
-        hsize_t dims[8];
-        const int rank = rf_h5_dataset_rank(d, dims, 8);
-        *len = 1;
-        for (int i = 0; i < rank; i++) *len *= (int64_t)dims[i];
-        v = rf_malloc(sizeof *v * (size_t)(*len ? *len : 1));
-        if (rf_h5_read_dataset(d, H5T_NATIVE_DOUBLE, v) != RF_OK) free(v), v = NULL;
-        RF_H5(H5Dclose(d));
-    }
-    rf_h5_close(f);
-    return v;
+    char spec[8200];
+    snprintf(spec, sizeof spec, "%s:%s", file, dset);
+    rf_vqc_array a;
+    if (rf_vqc_read_spec(spec, &a) != RF_OK) return NULL;
+    *len = a.count;
+    return a.data;
 }
 
 /* Prints one line and fails the check. */
