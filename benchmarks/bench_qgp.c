@@ -28,10 +28,10 @@
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
-#include "kernels/vitgen/qgp_readout.h"
 #include "kernels/statevec/statevec.h"
+#include "kernels/vitgen/qgp.h"
+#include "kernels/vitgen/qgp_readout.h"
 #include "kernels/vitgen/vitgen.h"
-#include "kernels/vitgen/vitgen_internal.h"
 
 #include "bench_util.h"
 
