@@ -58,8 +58,10 @@ typedef struct {
     int adam_steps;
 } rf_aqlm_stats;
 
-/* One line naming the flag when cfg does not fit the shape (RF_ERR) -- e.g. in_group_size that
- * does not divide in_features, K larger than the number of groups k-means can draw from. */
+/* RF_ERR when cfg does not fit the shape -- e.g. in_group_size that does not divide in_features,
+ * K larger than the number of groups k-means can draw from -- with one line that starts with the
+ * setting as rf_aqlm_config names it ("in_group_size 7 does not divide in_features 512");
+ * rf_error_field() gives its id, "aqlm.<field>". */
 int rf_aqlm_check_config(const rf_aqlm_config *cfg, int64_t out_features, int64_t in_features);
 
 void rf_aqlm_alloc(rf_aqlm_matrix *q, int64_t out_features, int64_t in_features,

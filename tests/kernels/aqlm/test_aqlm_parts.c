@@ -1,5 +1,5 @@
 /* test_aqlm_parts.c -- the small AQLM parts against their _ref twins and hand values: candidate
- * scoring (top-k), k-means assignment and fitting, dequantization (the DESIGN formula), errors,
+ * scoring (top-k), k-means assignment and fitting, dequantization (aqlm.h's formula), errors,
  * bits per weight, Adam, and the configuration checks' messages. */
 #include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
@@ -214,10 +214,15 @@ static void test_adam_update(void **state) {
     assert_float_equal(p[0], 1 - 1e-3 - 1e-3 * 0.1 / denom, 5e-7);
 }
 
-static void expect_config_error(rf_aqlm_config c, int64_t out, int64_t in, const char *msg) {
+/* The refusal names the setting as rf_aqlm_config calls it, and rf_error_field gives its id. */
+static void expect_config_error(rf_aqlm_config c, int64_t out, int64_t in, const char *field,
+                                const char *msg) {
     assert_int_equal(rf_aqlm_check_config(&c, out, in), RF_ERR);
     if (!strstr(rf_last_error(), msg)) fprintf(stderr, "got: %s\n", rf_last_error());
     assert_non_null(strstr(rf_last_error(), msg));
+    assert_ptr_equal(strstr(rf_last_error(), msg), rf_last_error()); /* the setting comes first */
+    assert_non_null(rf_error_field());
+    assert_string_equal(rf_error_field(), field);
 }
 
 static void test_check_config(void **state) {
@@ -225,32 +230,44 @@ static void test_check_config(void **state) {
     rf_aqlm_config d = rf_aqlm_config_default(), c;
     assert_int_equal(rf_aqlm_check_config(&d, 4096, 4096), RF_OK);
     c = d, c.in_group_size = 7;
-    expect_config_error(c, 256, 512, "--in_group_size 7 does not divide in_features 512");
+    expect_config_error(c, 256, 512, "aqlm.in_group_size",
+                        "in_group_size 7 does not divide in_features 512");
     c = d, c.out_group_size = 3;
-    expect_config_error(c, 256, 512, "--out_group_size 3 does not divide out_features 256");
+    expect_config_error(c, 256, 512, "aqlm.out_group_size",
+                        "out_group_size 3 does not divide out_features 256");
+    c = d, c.in_group_size = 32, c.out_group_size = 16;
+    expect_config_error(c, 256, 512, "aqlm.in_group_size",
+                        "in_group_size 32 x out_group_size 16: groups of more than 256 weights");
     c = d;
-    expect_config_error(c, 256, 512, "--nbits_per_codebook 16: 65536 centroids need at least");
+    expect_config_error(c, 256, 512, "aqlm.nbits_per_codebook",
+                        "nbits_per_codebook 16: 65536 centroids need at least");
     assert_non_null(strstr(rf_last_error(), "has 16384"));
     c = d, c.nbits_per_codebook = 17;
-    expect_config_error(c, 4096, 4096, "--nbits_per_codebook 17");
+    expect_config_error(c, 4096, 4096, "aqlm.nbits_per_codebook", "nbits_per_codebook 17");
     c = d, c.nbits_per_codebook = 0;
-    expect_config_error(c, 4096, 4096, "--nbits_per_codebook 0");
+    expect_config_error(c, 4096, 4096, "aqlm.nbits_per_codebook", "nbits_per_codebook 0");
     c = d, c.num_codebooks = 0;
-    expect_config_error(c, 4096, 4096, "--num_codebooks 0");
+    expect_config_error(c, 4096, 4096, "aqlm.num_codebooks", "num_codebooks 0");
     c = d, c.beam_size = 0;
-    expect_config_error(c, 4096, 4096, "--beam_size 0");
+    expect_config_error(c, 4096, 4096, "aqlm.beam_size", "beam_size 0");
     c = d, c.max_epochs = -1;
-    expect_config_error(c, 4096, 4096, "--max_epochs -1");
+    expect_config_error(c, 4096, 4096, "aqlm.max_epochs", "max_epochs -1");
     c = d, c.steps_per_epoch = -1;
-    expect_config_error(c, 4096, 4096, "--steps_per_epoch -1");
+    expect_config_error(c, 4096, 4096, "aqlm.steps_per_epoch", "steps_per_epoch -1");
     c = d, c.lr = 0;
-    expect_config_error(c, 4096, 4096, "--lr 0");
+    expect_config_error(c, 4096, 4096, "aqlm.lr", "lr 0");
     c = d, c.lr = NAN;
-    expect_config_error(c, 4096, 4096, "--lr nan");
+    expect_config_error(c, 4096, 4096, "aqlm.lr", "lr nan");
     c = d, c.init_max_iter = 0;
-    expect_config_error(c, 4096, 4096, "--init_max_iter 0");
+    expect_config_error(c, 4096, 4096, "aqlm.init_max_iter", "init_max_iter 0");
+    c = d, c.init_max_points_per_centroid = -1;
+    expect_config_error(c, 4096, 4096, "aqlm.init_max_points_per_centroid",
+                        "init_max_points_per_centroid -1");
     c = d, c.relative_mse_tolerance = INFINITY;
-    expect_config_error(c, 4096, 4096, "--relative_mse_tolerance inf");
+    expect_config_error(c, 4096, 4096, "aqlm.relative_mse_tolerance",
+                        "relative_mse_tolerance inf");
+    assert_int_equal(rf_aqlm_check_config(&d, 0, 4096), RF_ERR);
+    assert_null(rf_error_field()); /* a shape, not a setting */
 }
 
 int main(void) {
