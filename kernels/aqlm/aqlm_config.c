@@ -1,5 +1,6 @@
 /* aqlm_config.c -- AQLM defaults, validation of a configuration against a shape, the storage
- * cost (bits per weight), the predicted work (FLOP) for the task cost model, and allocation. */
+ * cost (bits per weight), the predicted work (FLOP, part by part) for the task cost model and the
+ * progress reports, and allocation. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -20,6 +21,17 @@ rf_aqlm_config rf_aqlm_config_default(void) {
         .init_max_iter = 100,
         .init_max_points_per_centroid = 0,
     };
+}
+
+rf_aqlm_config rf_aqlm_config_quick(void) {
+    rf_aqlm_config c = rf_aqlm_config_default();
+    c.num_codebooks = 2;
+    c.nbits_per_codebook = 8;
+    c.in_group_size = 8;
+    c.max_epochs = 10;
+    c.steps_per_epoch = 20;
+    c.init_max_iter = 20;
+    return c;
 }
 
 int rf_aqlm_check_config(const rf_aqlm_config *c, int64_t out, int64_t in) {
@@ -107,16 +119,24 @@ double rf_aqlm_bits_per_weight(int64_t out, int64_t in, const rf_aqlm_config *c)
            16.0 * ((double)out / c->out_group_size) / n;
 }
 
+aqlm_cost aqlm_cost_model(int64_t out, int64_t in, const rf_aqlm_config *c) {
+    const double M = c->num_codebooks, K = ldexp(1.0, c->nbits_per_codebook);
+    const double d = (double)c->out_group_size * c->in_group_size;
+    const double npoints = (double)out * in / d;
+    const double nfit = c->init_max_points_per_centroid > 0
+                            ? fmin(npoints, (double)c->init_max_points_per_centroid * K)
+                            : npoints;
+    const double xtx = 2.0 * out * in * in; /* one [out,in] x [in,in] product */
+    aqlm_cost k = {.kmeans_iter = nfit * K * d * 2, .kmeans_assign = npoints * K * d * 2};
+    k.init = M * (c->init_max_iter * k.kmeans_iter + k.kmeans_assign);
+    k.loss = xtx;
+    k.beam_pass = 2.0 * out * in * K * M * c->beam_size + xtx;
+    k.epoch = fmax(c->steps_per_epoch, 1) * k.loss + k.beam_pass;
+    k.errors = 2 * xtx;
+    k.total = k.init + c->max_epochs * k.epoch + k.loss + k.errors;
+    return k;
+}
+
 double rf_aqlm_predicted_flops(int64_t out, int64_t in, const rf_aqlm_config *c) {
-    double M = c->num_codebooks, K = ldexp(1.0, c->nbits_per_codebook);
-    double d = (double)c->out_group_size * c->in_group_size;
-    double npoints = (double)out * in / d;
-    double nfit = c->init_max_points_per_centroid > 0
-                      ? fmin(npoints, (double)c->init_max_points_per_centroid * K)
-                      : npoints;
-    double xtx = 2.0 * out * in * in; /* one [out,in] x [in,in] product */
-    double init = M * (c->init_max_iter * nfit + npoints) * K * d * 2;
-    double adam = (double)c->max_epochs * c->steps_per_epoch * xtx;
-    double beam = (double)c->max_epochs * (2.0 * out * in * K * M * c->beam_size + xtx);
-    return init + adam + beam + 2 * xtx; /* + the float64 error products at the end */
+    return aqlm_cost_model(out, in, c).total;
 }

@@ -83,7 +83,7 @@ static void test_kmeans_assign_vs_ref(void **state) {
     rf_rng_init(&r, 11);
     float *x = fx_randn(&r, n * d, 1.0), *C = fx_randn(&r, K * d, 1.0);
     int32_t a1[n], a2[n];
-    aqlm_kmeans_assign(x, n, d, C, K, a1);
+    assert_int_equal(aqlm_kmeans_assign(x, n, d, C, K, a1, NULL), RF_OK);
     aqlm_kmeans_assign_ref(x, n, d, C, K, a2);
     int same = 0;
     for (int i = 0; i < n; i++) {
@@ -113,10 +113,11 @@ static void test_kmeans_separable(void **state) {
                 (float)((i % 2 ? 20.0 : -20.0) + (e == 0 ? 5.0 : 0.0) + rf_rng_normal(&r));
     for (uint64_t seed = 0; seed < 10; seed++) {
         rf_rng_init(&r, seed);
-        int iters = aqlm_kmeans_fit(x, n, d, K, 100, &r, C);
+        int iters = 0;
+        assert_int_equal(aqlm_kmeans_fit(x, n, d, K, 100, &r, C, NULL, &iters), RF_OK);
         assert_true(iters >= 2 && iters < 100); /* converged, not capped */
         int32_t a[n];
-        aqlm_kmeans_assign(x, n, d, C, K, a);
+        assert_int_equal(aqlm_kmeans_assign(x, n, d, C, K, a, NULL), RF_OK);
         for (int i = 2; i < n; i++) assert_int_equal(a[i], a[i % 2]);
         assert_int_not_equal(a[0], a[1]);
         for (int k = 0; k < K; k++)
