@@ -320,7 +320,7 @@ int aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam
     const int64_t nblk = (Og + c.nb - 1) / c.nb;
     const int nchunk = (c.K + NORM_CHUNK - 1) / NORM_CHUNK;
     float *N = rf_malloc((size_t)M * c.K * sizeof *N);
-    int stop = 0; /* the progress callback's answer, written by thread 0 between two barriers */
+    int stop = 0; /* the progress callback's answer: thread 0 writes it between two barriers */
 #pragma omp parallel
     {
         const int nloc = c.nb * B, d = c.d;
@@ -344,17 +344,17 @@ int aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam
                 aqlm_codeword_norms(c.C + (m * c.K + k0) * d, kc, og, c.ig, H, in,
                                     N + m * c.K + k0);
             }
+            /* Every thread reads the answer to the previous in-group's report after the barrier
+             * above, so all leave together or none does. */
+            if (stop) break;
 #pragma omp for schedule(dynamic, 1)
             for (int64_t blk = 0; blk < nblk; blk++) {
                 int64_t o0 = blk * c.nb, o1 = o0 + c.nb < Og ? o0 + c.nb : Og;
                 beam_block(&c, &t, o0, o1, g, m_order + gi * M, N);
             }
             /* After the loop's barrier the in-group is done. Only the thread that called the pass
-             * reports (the caller may make MPI calls in the callback); the barrier then hands its
-             * answer to every thread, so that all leave the loop together or none does. */
+             * reports: the caller may make MPI calls in the callback. */
             if (omp_get_thread_num() == 0) stop = aqlm_progress_report(progress, (gi + 1.0) / Ig);
-#pragma omp barrier
-            if (stop) break;
         }
         local_free(&t.nxt);
         local_free(&t.cur);
