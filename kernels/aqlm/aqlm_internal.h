@@ -19,7 +19,7 @@
 #define AQLM_MAX_D 256   /* og * ig */
 #define AQLM_MAX_BEAM 32 /* beam_size */
 
-/* ---- the cost model and progress (aqlm_config.c) ---- */
+/* ---- the cost model (aqlm_config.c) and the progress of its parts ---- */
 
 /* rf_aqlm_quantize's work in FLOP, part by part: rf_aqlm_predicted_flops is `total`, and the
  * progress rf_aqlm_quantize reports is the share of `total` its finished parts add up to. */
