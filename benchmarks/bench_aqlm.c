@@ -5,8 +5,9 @@
  *
  * Without files: a synthetic Qwen3-4B k_proj, W [1024, 2560] ~ N(0, 0.02^2) with uneven row
  * scales, and XTX = X^T X / n of n = 2560 calibration rows whose features share 16 factors
- * (correlated) and include 8 loud outlier channels. Default 2x8 ig8, 2 epochs x 20 steps:
- * enough to time each part; the full-run time is extrapolated from the parts and printed as such.
+ * (correlated) and include 8 loud outlier channels. The configuration is rf_aqlm_config_quick
+ * (2x8 ig8, 20 k-means iterations) with 2 epochs x 20 steps and no early stop: enough to time each
+ * part; the full-run time is extrapolated from the parts and printed as such.
  *
  * Reports: k-means init, one Adam step (loss + gradient + update), a beam pass right after init
  * (most codes move) and one on the trained result (few move), the whole rf_aqlm_quantize;
@@ -73,9 +74,7 @@ static void synthetic(int64_t out, int64_t in, uint64_t seed, float **W, float *
 }
 
 int main(int argc, char **argv) {
-    rf_aqlm_config cfg = rf_aqlm_config_default();
-    cfg.num_codebooks = 2;
-    cfg.nbits_per_codebook = 8;
+    rf_aqlm_config cfg = rf_aqlm_config_quick();
     cfg.max_epochs = 2;
     cfg.steps_per_epoch = 20;
     cfg.relative_mse_tolerance = 0;
@@ -136,7 +135,7 @@ int main(int argc, char **argv) {
     printf("bench_aqlm: %s [%lld, %lld], %dx%d ig%d og%d beam%d, %d threads\n", label,
            (long long)out, (long long)in, M, cfg.nbits_per_codebook, cfg.in_group_size,
            cfg.out_group_size, cfg.beam_size, omp_get_max_threads());
-    double peak = sgemm_rate(2048, 3) / 1e9;
+    double peak = rf_sgemm_rate(2048, 3) / 1e9;
     const double xtx_flop = 2.0 * out * in * in;
     const double score_flop = 2.0 * out * in * K * M * cfg.beam_size;
 
@@ -144,16 +143,14 @@ int main(int argc, char **argv) {
     rf_aqlm_matrix q;
     rf_aqlm_alloc(&q, out, in, &cfg);
     float *Wn = rf_malloc((size_t)(out * in) * sizeof *Wn);
-    for (int64_t o = 0; o < Og; o++) {
-        double ss = 0;
-        for (int64_t j = o * q.og * in; j < (o + 1) * q.og * in; j++) ss += (double)W[j] * W[j];
-        q.scales[o] = (float)(sqrt(ss) + 1e-9);
-        for (int64_t j = o * q.og * in; j < (o + 1) * q.og * in; j++) Wn[j] = W[j] / q.scales[o];
+    if (aqlm_init_scales(W, out, in, q.og, q.scales, Wn) != RF_OK) {
+        fprintf(stderr, "bench_aqlm: %s: %s\n", label, rf_last_error());
+        return 2;
     }
     rf_rng rng;
     rf_rng_init(&rng, (uint64_t)seed);
     double t = rf_now();
-    aqlm_init_codes(Wn, &cfg, &rng, &q);
+    aqlm_init_codes(Wn, &cfg, &rng, &q, NULL);
     const double t_init = rf_now() - t;
     free(Wn);
 
@@ -179,21 +176,23 @@ int main(int argc, char **argv) {
     rf_rng_shuffle(&rng, g_order, Ig);
     for (int64_t j = 0; j < Ig * M; j++) m_order[j] = (int)(j % M);
     t = rf_now();
-    aqlm_beam_pass(W, XTX, &q, cfg.beam_size, g_order, m_order, NULL);
+    aqlm_beam_pass(W, XTX, &q, cfg.beam_size, g_order, m_order, NULL, NULL);
     const double t_beam = rf_now() - t;
     aqlm_code_index_free(&ix);
     free(work), free(ms), free(vs), free(mc), free(vc), free(gs), free(gc);
     rf_aqlm_free(&q);
 
     rf_aqlm_stats st;
-    rf_aqlm_quantize(W, XTX, out, in, &cfg, (uint64_t)seed, &q, &st, NULL, NULL);
+    rf_check(rf_aqlm_quantize(W, XTX, out, in, &cfg, (uint64_t)seed, &q, &st, NULL, NULL) == RF_OK,
+             "%s", rf_last_error());
     t = rf_now();
-    aqlm_beam_pass(W, XTX, &q, cfg.beam_size, g_order, m_order, NULL);
+    aqlm_beam_pass(W, XTX, &q, cfg.beam_size, g_order, m_order, NULL, NULL);
     const double t_beam_trained = rf_now() - t;
     rf_aqlm_free(&q);
     free(m_order), free(g_order);
 
-    peak = fmax(peak, sgemm_rate(2048, 3) / 1e9); /* again: a busy moment must not lower the floor */
+    /* again: a busy moment must not lower the floor */
+    peak = fmax(peak, rf_sgemm_rate(2048, 3) / 1e9);
     printf("sgemm 2048^3                 %8.1f GFLOP/s (the floor's speed)\n", peak);
     printf("k-means init                 %8.3f s\n", t_init);
     printf("Adam step                    %8.4f s  %6.1f GFLOP/s  floor %.4f s\n", t_step,

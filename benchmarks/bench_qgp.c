@@ -15,7 +15,7 @@
  *   step        the marginal cost of one rf_gen_train step (generator and baseline):
  *               (t(1 + --steps steps) - t(1 step)) / --steps
  * Floors: FLOP / the rate of a square sgemm; bytes / the rate of a parallel memcpy (bytes moved:
- * every pass over the state reads and writes it, DESIGN.md section 7).
+ * every pass over the state reads and writes it; docs/perf.md has the numbers).
  */
 #include <math.h>
 #include <omp.h>
@@ -24,14 +24,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
-
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
-#include "kernels/vitgen/qgp_readout.h"
 #include "kernels/statevec/statevec.h"
+#include "kernels/vitgen/qgp.h"
+#include "kernels/vitgen/qgp_readout.h"
 #include "kernels/vitgen/vitgen.h"
-#include "kernels/vitgen/vitgen_internal.h"
 
 #include "bench_util.h"
 
@@ -163,7 +161,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--shapes")) shapes = argv[i + 1];
         else rf_fatal("usage: bench_qgp [--reps R] [--steps K] [--shapes qkv,fc1]");
     }
-    const double sg = sgemm_rate(1024, reps), cp = copy_rate((size_t)256 << 20, reps);
+    const double sg = rf_sgemm_rate(1024, reps), cp = copy_rate((size_t)256 << 20, reps);
     printf("threads %d: sgemm %.1f GFLOP/s, memcpy %.1f GB/s moved\n", omp_get_max_threads(),
            sg / 1e9, cp / 1e9);
     if (strstr(shapes, "qkv")) bench_shape("qkv", 3456, 1152, steps, sg, cp);

@@ -13,7 +13,8 @@
  *   probs         rf_sv_probabilities: reads the state, writes 2^n reals
  *   expval_z      rf_sv_expval_z: reads the state
  *   adjoint       (--adjoint) rf_sv_adjoint of one ring layer: time per layer
- * Bytes moved per pass = 2 * 2^n * sizeof(amplitude) (read + write), as DESIGN.md section 7.
+ * Bytes moved per pass = 2 * 2^n * sizeof(amplitude): a pass reads the state and writes it
+ * (docs/perf.md has the numbers).
  */
 #include <complex.h>
 #include <omp.h>

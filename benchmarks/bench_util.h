@@ -1,16 +1,16 @@
 /* bench_util.h -- what the benchmarks share: best-of-N timing and this machine's floors (the rate
- * of a square sgemm, the bandwidth of a parallel memcpy), measured in the same run as the kernels
- * they bound. */
+ * of a square sgemm, rf_sgemm_rate of kernels/blas_rate.h; the bandwidth of a parallel memcpy),
+ * measured in the same run as the kernels they bound. */
 #ifndef RF_BENCH_UTIL_H
 #define RF_BENCH_UTIL_H
 
-#include <cblas.h>
 #include <omp.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "common/rf_error.h"
 #include "common/rf_log.h" /* rf_now */
+#include "kernels/blas_rate.h"
 
 /* var = the best wall time of `reps` runs of stmt. */
 #define BEST(var, reps, stmt)                                                                      \
@@ -32,17 +32,6 @@ static inline void par_memcpy(void *dst, const void *src, size_t bytes) {
         const size_t lo = bytes * t / T, hi = bytes * (t + 1) / T;
         memcpy((char *)dst + lo, (const char *)src + lo, hi - lo);
     }
-}
-
-/* FLOP/s of a square n^3 sgemm, best of reps: the machine's dense peak on these threads. */
-static inline double sgemm_rate(int n, int reps) {
-    float *a = rf_calloc((size_t)n * n, sizeof *a), *c = rf_calloc((size_t)n * n, sizeof *c);
-    for (int64_t k = 0; k < (int64_t)n * n; k++) a[k] = 1e-3f * (float)(k % 97);
-    double t;
-    BEST(t, reps, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, a, n,
-                              0.0f, c, n));
-    free(c), free(a);
-    return 2.0 * n * n * n / t;
 }
 
 /* Bytes moved per second (read + write) by par_memcpy of `bytes`, best of reps. */

@@ -6,18 +6,6 @@
 
 #include "common/rf_error.h"
 
-/* The embedded default's AQLM configuration: 2x8 codebooks, groups of 8, 10 epochs x 20 steps,
- * 20 k-means iterations -- seconds on a laptop. */
-static rf_aqlm_config embedded_config(void) {
-    rf_aqlm_config c = rf_aqlm_config_default();
-    c.num_codebooks = 2;
-    c.nbits_per_codebook = 8;
-    c.max_epochs = 10;
-    c.steps_per_epoch = 20;
-    c.init_max_iter = 20;
-    return c;
-}
-
 static void print_help(const rf_run_flags *f) {
     rf_cli_help(stdout, "mpirun -np N riverforge run [--model DIR] [--out DIR] [flags]",
                 "Quantizes every linear matrix of the language model with AQLM over MPI ranks,\n"
@@ -37,7 +25,7 @@ int rf_run_flags_parse(int argc, char **argv, int rank, rf_run_flags *f) {
     /* --help lists AQLM's defaults, the ones a run with --model gets */
     f->embedded = !rf_cli_has(argc, argv, "--model") && !rf_cli_has(argc, argv, "--help") &&
                   !rf_cli_has(argc, argv, "-h");
-    f->cfg = f->embedded ? embedded_config() : rf_aqlm_config_default();
+    f->cfg = f->embedded ? rf_aqlm_config_quick() : rf_aqlm_config_default();
     f->out = "riverforge-out";
     f->device = "cpu";
     f->progress_interval = 10;

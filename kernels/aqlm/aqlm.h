@@ -1,6 +1,6 @@
 /* aqlm.h -- AQLM (additive quantization of language models) for one weight matrix, on the CPU.
  *
- * The algorithm follows the reference implementation (docs/aqlm.md, DESIGN.md section 4):
+ * The algorithm follows the reference implementation (docs/aqlm.md):
  *   scales (row-group L2 norms) -> residual k-means init of M codebooks on W/scale ->
  *   epochs of { Adam steps on codebooks+scales against L = tr(dW XTX dW^T)/out ; beam search on codes }
  *   with a relative-tolerance early stop.
@@ -40,6 +40,9 @@ typedef struct {
 
 /* AQLM's main.py defaults (1x16, g8). */
 rf_aqlm_config rf_aqlm_config_default(void);
+/* A quick configuration (what `riverforge run` without --model uses): 2x8 codebooks,
+ * in_group_size 8, 10 epochs x 20 steps, 20 k-means iterations; the rest as the defaults. */
+rf_aqlm_config rf_aqlm_config_quick(void);
 
 typedef struct {
     int64_t out_features, in_features;
@@ -58,8 +61,10 @@ typedef struct {
     int adam_steps;
 } rf_aqlm_stats;
 
-/* One line naming the flag when cfg does not fit the shape (RF_ERR) -- e.g. in_group_size that
- * does not divide in_features, K larger than the number of groups k-means can draw from. */
+/* RF_ERR when cfg does not fit the shape -- e.g. in_group_size that does not divide in_features,
+ * K larger than the number of groups k-means can draw from -- with one line that starts with the
+ * setting as rf_aqlm_config names it ("in_group_size 7 does not divide in_features 512");
+ * rf_error_field() gives its id, "aqlm.<field>". */
 int rf_aqlm_check_config(const rf_aqlm_config *cfg, int64_t out_features, int64_t in_features);
 
 void rf_aqlm_alloc(rf_aqlm_matrix *q, int64_t out_features, int64_t in_features,
@@ -68,7 +73,18 @@ void rf_aqlm_free(rf_aqlm_matrix *q);
 
 /* Quantizes W. Allocates q (rf_aqlm_alloc; release with rf_aqlm_free). On return codebooks and
  * scales hold fp16-representable values (what the checkpoint stores) and stats describe that
- * rounded result. cfg must pass rf_aqlm_check_config. Returns RF_OK, or RF_CANCELLED (q
+ * rounded result. cfg must pass rf_aqlm_check_config.
+ *
+ * progress (may be NULL) hears, from the calling thread, the fraction of the predicted work
+ * (rf_aqlm_predicted_flops) done, rising to exactly 1.0 at the end (also after an early stop):
+ * inside the k-means init (every iteration, every batch of the final assignment), after every
+ * Adam step and after every in-group of a beam pass. The loss the early-stop rule sees, the
+ * objective L after e epochs, comes as {epoch = e, loss = L} for e = 0 (after the init) up to
+ * the epochs run. A nonzero answer stops the run at the next boundary (a k-means iteration or
+ * batch, an Adam step, an in-group of a beam pass, the end).
+ *
+ * Returns RF_OK; RF_ERR with one line (q freed, stats untouched) when an out-group of W holds NaN
+ * or has an L2 norm beyond float16's range (its scale could not be stored); or RF_CANCELLED (q
  * freed, stats untouched) when the progress callback asked to stop. */
 int rf_aqlm_quantize(const float *W, const float *XTX, int64_t out_features, int64_t in_features,
                       const rf_aqlm_config *cfg, uint64_t seed, rf_aqlm_matrix *q,
@@ -86,7 +102,8 @@ void rf_aqlm_errors(const float *W, const float *XTX, const rf_aqlm_matrix *q,
 double rf_aqlm_bits_per_weight(int64_t out_features, int64_t in_features,
                                const rf_aqlm_config *cfg);
 
-/* Predicted floating-point work of rf_aqlm_quantize (FLOP), for the task cost model. */
+/* Predicted floating-point work of rf_aqlm_quantize (FLOP), for the task cost model; its
+ * progress reports are shares of it. */
 double rf_aqlm_predicted_flops(int64_t out_features, int64_t in_features,
                                const rf_aqlm_config *cfg);
 

@@ -23,9 +23,13 @@
  * grew from, and only a slot that two survivors share is copied. Candidates from different
  * hypotheses never coincide (hypotheses differ in an already visited position, and a pass visits
  * each position once), so no de-duplication is needed. B = 1 never copies.
+ *
+ * The pass is one parallel region; progress is reported after every in-group by thread 0, the
+ * thread that called the pass.
  */
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,8 +265,9 @@ static void beam_block(const beam_ctx *c, beam_scratch *t, int64_t o0, int64_t o
     }
 }
 
-void aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam_size,
-                    const int64_t *g_order, const int *m_order, double *group_loss) {
+int aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam_size,
+                   const int64_t *g_order, const int *m_order, double *group_loss,
+                   const aqlm_progress *progress) {
     beam_ctx c = {.og = q->og,
                   .ig = q->ig,
                   .d = q->og * q->ig,
@@ -315,6 +320,7 @@ void aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int bea
     const int64_t nblk = (Og + c.nb - 1) / c.nb;
     const int nchunk = (c.K + NORM_CHUNK - 1) / NORM_CHUNK;
     float *N = rf_malloc((size_t)M * c.K * sizeof *N);
+    int stop = 0; /* the progress callback's answer: thread 0 writes it between two barriers */
 #pragma omp parallel
     {
         const int nloc = c.nb * B, d = c.d;
@@ -338,11 +344,17 @@ void aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int bea
                 aqlm_codeword_norms(c.C + (m * c.K + k0) * d, kc, og, c.ig, H, in,
                                     N + m * c.K + k0);
             }
+            /* Every thread reads the answer to the previous in-group's report after the barrier
+             * above, so all leave together or none does. */
+            if (stop) break;
 #pragma omp for schedule(dynamic, 1)
             for (int64_t blk = 0; blk < nblk; blk++) {
                 int64_t o0 = blk * c.nb, o1 = o0 + c.nb < Og ? o0 + c.nb : Og;
                 beam_block(&c, &t, o0, o1, g, m_order + gi * M, N);
             }
+            /* After the loop's barrier the in-group is done. Only the thread that called the pass
+             * reports: the caller may make MPI calls in the callback. */
+            if (omp_get_thread_num() == 0) stop = aqlm_progress_report(progress, (gi + 1.0) / Ig);
         }
         local_free(&t.nxt);
         local_free(&t.cur);
@@ -365,4 +377,5 @@ void aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int bea
     free(c.loss);
     free(c.codes);
     free(c.E);
+    return stop ? RF_CANCELLED : RF_OK;
 }

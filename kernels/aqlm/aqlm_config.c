@@ -1,5 +1,6 @@
 /* aqlm_config.c -- AQLM defaults, validation of a configuration against a shape, the storage
- * cost (bits per weight), the predicted work (FLOP) for the task cost model, and allocation. */
+ * cost (bits per weight), the predicted work (FLOP, part by part) for the task cost model and the
+ * progress reports, and allocation. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -22,45 +23,69 @@ rf_aqlm_config rf_aqlm_config_default(void) {
     };
 }
 
+rf_aqlm_config rf_aqlm_config_quick(void) {
+    rf_aqlm_config c = rf_aqlm_config_default();
+    c.num_codebooks = 2;
+    c.nbits_per_codebook = 8;
+    c.in_group_size = 8;
+    c.max_epochs = 10;
+    c.steps_per_epoch = 20;
+    c.init_max_iter = 20;
+    return c;
+}
+
 int rf_aqlm_check_config(const rf_aqlm_config *c, int64_t out, int64_t in) {
     if (out < 1 || in < 1)
         return rf_fail("shape [%lld, %lld] has no weights", (long long)out, (long long)in);
     if (c->in_group_size < 1 || in % c->in_group_size != 0)
-        return rf_fail("--in_group_size %d does not divide in_features %lld", c->in_group_size,
-                       (long long)in);
+        return rf_fail_field("aqlm.in_group_size",
+                             "in_group_size %d does not divide in_features %lld",
+                             c->in_group_size, (long long)in);
     if (c->out_group_size < 1 || out % c->out_group_size != 0)
-        return rf_fail("--out_group_size %d does not divide out_features %lld", c->out_group_size,
-                       (long long)out);
+        return rf_fail_field("aqlm.out_group_size",
+                             "out_group_size %d does not divide out_features %lld",
+                             c->out_group_size, (long long)out);
     if ((int64_t)c->in_group_size * c->out_group_size > AQLM_MAX_D)
-        return rf_fail("--in_group_size %d x --out_group_size %d: groups of more than %d weights "
-                       "are not supported",
-                       c->in_group_size, c->out_group_size, AQLM_MAX_D);
+        return rf_fail_field("aqlm.in_group_size",
+                             "in_group_size %d x out_group_size %d: groups of more than %d weights "
+                             "are not supported",
+                             c->in_group_size, c->out_group_size, AQLM_MAX_D);
     if (c->nbits_per_codebook < 1 || c->nbits_per_codebook > 16)
-        return rf_fail("--nbits_per_codebook %d: must be between 1 and 16", c->nbits_per_codebook);
+        return rf_fail_field("aqlm.nbits_per_codebook",
+                             "nbits_per_codebook %d: must be between 1 and 16",
+                             c->nbits_per_codebook);
     if (c->num_codebooks < 1)
-        return rf_fail("--num_codebooks %d: must be at least 1", c->num_codebooks);
+        return rf_fail_field("aqlm.num_codebooks", "num_codebooks %d: must be at least 1",
+                             c->num_codebooks);
     if (c->beam_size < 1 || c->beam_size > AQLM_MAX_BEAM)
-        return rf_fail("--beam_size %d: must be between 1 and %d", c->beam_size, AQLM_MAX_BEAM);
-    if (c->max_epochs < 0) return rf_fail("--max_epochs %d: must be >= 0", c->max_epochs);
+        return rf_fail_field("aqlm.beam_size", "beam_size %d: must be between 1 and %d",
+                             c->beam_size, AQLM_MAX_BEAM);
+    if (c->max_epochs < 0)
+        return rf_fail_field("aqlm.max_epochs", "max_epochs %d: must be >= 0", c->max_epochs);
     if (c->steps_per_epoch < 0)
-        return rf_fail("--steps_per_epoch %d: must be >= 0", c->steps_per_epoch);
+        return rf_fail_field("aqlm.steps_per_epoch", "steps_per_epoch %d: must be >= 0",
+                             c->steps_per_epoch);
     if (!(c->lr > 0) || !isfinite(c->lr))
-        return rf_fail("--lr %g: must be a positive number", c->lr);
+        return rf_fail_field("aqlm.lr", "lr %g: must be a positive number", c->lr);
     if (!isfinite(c->relative_mse_tolerance))
-        return rf_fail("--relative_mse_tolerance %g: must be a finite number",
-                       c->relative_mse_tolerance);
+        return rf_fail_field("aqlm.relative_mse_tolerance",
+                             "relative_mse_tolerance %g: must be a finite number",
+                             c->relative_mse_tolerance);
     if (c->init_max_iter < 1)
-        return rf_fail("--init_max_iter %d: must be at least 1", c->init_max_iter);
+        return rf_fail_field("aqlm.init_max_iter", "init_max_iter %d: must be at least 1",
+                             c->init_max_iter);
     if (c->init_max_points_per_centroid < 0)
-        return rf_fail("--init_max_points_per_centroid %d: must be >= 0 (0: all points)",
-                       c->init_max_points_per_centroid);
+        return rf_fail_field("aqlm.init_max_points_per_centroid",
+                             "init_max_points_per_centroid %d: must be >= 0 (0: all points)",
+                             c->init_max_points_per_centroid);
     /* k-means starts from K distinct groups, so there must be at least K of them. */
     int64_t K = (int64_t)1 << c->nbits_per_codebook;
     int64_t groups = (out / c->out_group_size) * (in / c->in_group_size);
     if (groups < K)
-        return rf_fail("--nbits_per_codebook %d: %lld centroids need at least that many groups "
-                       "(out/out_group_size * in/in_group_size), the matrix has %lld",
-                       c->nbits_per_codebook, (long long)K, (long long)groups);
+        return rf_fail_field("aqlm.nbits_per_codebook",
+                             "nbits_per_codebook %d: %lld centroids need at least that many groups "
+                             "(out/out_group_size * in/in_group_size), the matrix has %lld",
+                             c->nbits_per_codebook, (long long)K, (long long)groups);
     return RF_OK;
 }
 
@@ -94,16 +119,24 @@ double rf_aqlm_bits_per_weight(int64_t out, int64_t in, const rf_aqlm_config *c)
            16.0 * ((double)out / c->out_group_size) / n;
 }
 
+aqlm_cost aqlm_cost_model(int64_t out, int64_t in, const rf_aqlm_config *c) {
+    const double M = c->num_codebooks, K = ldexp(1.0, c->nbits_per_codebook);
+    const double d = (double)c->out_group_size * c->in_group_size;
+    const double npoints = (double)out * in / d;
+    const double nfit = c->init_max_points_per_centroid > 0
+                            ? fmin(npoints, (double)c->init_max_points_per_centroid * K)
+                            : npoints;
+    const double xtx = 2.0 * out * in * in; /* one [out,in] x [in,in] product */
+    aqlm_cost k = {.kmeans_iter = nfit * K * d * 2, .kmeans_assign = npoints * K * d * 2};
+    k.init = M * (c->init_max_iter * k.kmeans_iter + k.kmeans_assign);
+    k.loss = xtx;
+    k.beam_pass = 2.0 * out * in * K * M * c->beam_size + xtx;
+    k.epoch = fmax(c->steps_per_epoch, 1) * k.loss + k.beam_pass;
+    k.errors = 2 * xtx;
+    k.total = k.init + c->max_epochs * k.epoch + k.loss + k.errors;
+    return k;
+}
+
 double rf_aqlm_predicted_flops(int64_t out, int64_t in, const rf_aqlm_config *c) {
-    double M = c->num_codebooks, K = ldexp(1.0, c->nbits_per_codebook);
-    double d = (double)c->out_group_size * c->in_group_size;
-    double npoints = (double)out * in / d;
-    double nfit = c->init_max_points_per_centroid > 0
-                      ? fmin(npoints, (double)c->init_max_points_per_centroid * K)
-                      : npoints;
-    double xtx = 2.0 * out * in * in; /* one [out,in] x [in,in] product */
-    double init = M * (c->init_max_iter * nfit + npoints) * K * d * 2;
-    double adam = (double)c->max_epochs * c->steps_per_epoch * xtx;
-    double beam = (double)c->max_epochs * (2.0 * out * in * K * M * c->beam_size + xtx);
-    return init + adam + beam + 2 * xtx; /* + the float64 error products at the end */
+    return aqlm_cost_model(out, in, c).total;
 }

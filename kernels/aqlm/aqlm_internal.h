@@ -19,6 +19,53 @@
 #define AQLM_MAX_D 256   /* og * ig */
 #define AQLM_MAX_BEAM 32 /* beam_size */
 
+/* ---- the cost model (aqlm_config.c) and the progress of its parts ---- */
+
+/* rf_aqlm_quantize's work in FLOP, part by part: rf_aqlm_predicted_flops is `total`, and the
+ * progress rf_aqlm_quantize reports is the share of `total` its finished parts add up to. */
+typedef struct {
+    double kmeans_iter;   /* one k-means iteration over the fitted points, for one codebook */
+    double kmeans_assign; /* the assignment of all points to one codebook's centroids */
+    double init;          /* M x (init_max_iter iterations + the assignment) */
+    double loss;          /* one loss and gradient: an Adam step, or the loss an epoch reports */
+    double beam_pass;     /* scoring + the product that starts the pass */
+    double epoch;         /* max(steps_per_epoch, 1) losses + one beam pass */
+    double errors;        /* the float64 errors of the result */
+    double total;         /* init + max_epochs epochs + the loss after the last one + errors */
+} aqlm_cost;
+
+aqlm_cost aqlm_cost_model(int64_t out, int64_t in, const rf_aqlm_config *cfg);
+
+/* The share [from, from + span] of the run's progress that one part (a k-means fit, an
+ * assignment, a beam pass) reports into: after each piece of its work it reports
+ * from + span * (its share done), rising, from + span at its end. It reports from the thread that
+ * called it (never an OpenMP worker) and stops at the next boundary when the callback answers
+ * nonzero, returning RF_CANCELLED. A NULL aqlm_progress (or fn) reports nothing. */
+typedef struct {
+    rf_progress_fn fn;
+    void *ctx;
+    double from, span;
+} aqlm_progress;
+
+/* Reports from + span * share; returns the callback's answer (0: go on). */
+static inline int aqlm_progress_report(const aqlm_progress *p, double share) {
+    return p ? rf_progress_at(p->fn, p->ctx, p->from + p->span * share) : 0;
+}
+
+/* The piece [a, b] (0 <= a < b <= 1) of p's share, for a part's own parts. */
+static inline aqlm_progress aqlm_progress_piece(const aqlm_progress *p, double a, double b) {
+    if (!p) return (aqlm_progress){0};
+    return (aqlm_progress){p->fn, p->ctx, p->from + p->span * a, p->span * (b - a)};
+}
+
+/* ---- scales (aqlm_quantize.c) ---- */
+
+/* scales [out/og] = the L2 norm of each out-group's og rows of W [out, in] + 1e-9, and
+ * Wn = W / scale [out, in]: what the k-means initialization encodes. RF_ERR (one line) when an
+ * out-group holds NaN or its norm is beyond float16's range (65504), which the checkpoint's
+ * float16 scales cannot hold. */
+int aqlm_init_scales(const float *W, int64_t out, int64_t in, int og, float *scales, float *Wn);
+
 /* ---- nearest codewords: k-means assignment and beam-search scoring are the same product ----
  *
  * For n vectors x [n, d] and K codewords C [K, d] with precomputed norms N [K] and per-vector
@@ -40,19 +87,27 @@ void aqlm_codeword_norms(const float *C, int K, int og, int ig, const float *H, 
 
 /* ---- k-means initialization (aqlm_kmeans.c) ---- */
 
-/* assign[i] = argmin_k |x[i] - C[k]|^2 (ties: lower k), parallel over points. */
-void aqlm_kmeans_assign(const float *x, int64_t n, int d, const float *C, int K, int32_t *assign);
+/* assign[i] = argmin_k |x[i] - C[k]|^2 (ties: lower k), parallel over points, in batches of
+ * points with a progress report after each (the batches do not change the result). RF_OK, or
+ * RF_CANCELLED (assign then partly written) when progress asked to stop. */
+int aqlm_kmeans_assign(const float *x, int64_t n, int d, const float *C, int K, int32_t *assign,
+                       const aqlm_progress *progress);
 void aqlm_kmeans_assign_ref(const float *x, int64_t n, int d, const float *C, int K,
                             int32_t *assign);
 
 /* Lloyd's k-means of x [n, d] into K <= n centroids C [K, d]: K distinct random points to start,
  * at most max_iter iterations, early stop when the centroids stop moving (allclose rtol 1e-6,
  * atol 1e-8, tested every 10th iteration as the reference does); empty clusters keep their
- * centroid. Returns the number of iterations run. */
-int aqlm_kmeans_fit(const float *x, int64_t n, int d, int K, int max_iter, rf_rng *rng, float *C);
+ * centroid. *iterations = the iterations run. Iteration it reports into the piece
+ * [it, it + 1] / max_iter of progress (a converged fit leaves the rest unreported). RF_OK, or
+ * RF_CANCELLED (C then holds the last centroids) when progress asked to stop. */
+int aqlm_kmeans_fit(const float *x, int64_t n, int d, int K, int max_iter, rf_rng *rng, float *C,
+                    const aqlm_progress *progress, int *iterations);
 
-/* Residual k-means init of q->codes and q->codebooks from Wn = W / scale [out, in]. */
-void aqlm_init_codes(const float *Wn, const rf_aqlm_config *cfg, rf_rng *rng, rf_aqlm_matrix *q);
+/* Residual k-means init of q->codes and q->codebooks from Wn = W / scale [out, in], reporting
+ * into progress in proportion to aqlm_cost's k-means parts. RF_OK or RF_CANCELLED. */
+int aqlm_init_codes(const float *Wn, const rf_aqlm_config *cfg, rf_rng *rng, rf_aqlm_matrix *q,
+                    const aqlm_progress *progress);
 
 /* out = Wq - W [out, in] (W NULL: out = Wq), the dequantization fused with the difference that
  * the loss and the beam search start from (aqlm_dequant.c). */
@@ -87,9 +142,12 @@ void aqlm_adam_update(float *p, const float *g, float *v, float *vmax, int64_t n
 /* One Gauss-Seidel pass: in-groups in the order g_order [Ig], and inside in-group g_order[j] the
  * codebooks in the order m_order[j*M .. j*M+M). Out-groups run in parallel, each keeping its
  * beam_size (1..32) best code vectors; q->codes gets the best. group_loss [Og] (may be NULL)
- * gets the loss the search tracked for it: sum over its og rows of dW XTX dW^T. */
-void aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam_size,
-                    const int64_t *g_order, const int *m_order, double *group_loss);
+ * gets the loss the search tracked for it: sum over its og rows of dW XTX dW^T. Reports progress
+ * after each in-group (share j+1 of Ig). RF_OK, or RF_CANCELLED when progress asked to stop: the
+ * pass then ends after that in-group, q->codes holding the codes searched so far. */
+int aqlm_beam_pass(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam_size,
+                   const int64_t *g_order, const int *m_order, double *group_loss,
+                   const aqlm_progress *progress);
 void aqlm_beam_pass_ref(const float *W, const float *XTX, rf_aqlm_matrix *q, int beam_size,
                         const int64_t *g_order, const int *m_order, double *group_loss);
 

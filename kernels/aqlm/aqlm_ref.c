@@ -1,5 +1,5 @@
 /* aqlm_ref.c -- plain scalar float64 versions of every AQLM part, written straight from the
- * formulas (DESIGN.md section 4, the reference's aq.py / beam_search_xtx.py), for tests to hold
+ * formulas (aqlm.h, docs/aqlm.md; the reference's aq.py / beam_search_xtx.py), for tests to hold
  * the fast paths to. Slow on purpose: no BLAS, no OpenMP, nothing incremental.
  */
 #include <math.h>

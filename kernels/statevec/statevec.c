@@ -14,7 +14,8 @@
 int rf_sv_entangler_parse(const char *name, rf_sv_entangler *e) {
     if (name && !strcmp(name, "chain")) return *e = RF_SV_CHAIN, RF_OK;
     if (name && !strcmp(name, "ring")) return *e = RF_SV_RING, RF_OK;
-    return rf_fail("--entangler '%s': expected chain or ring", name ? name : "");
+    return rf_fail_field("statevec.entangler", "entangler '%s': expected chain or ring",
+                         name ? name : "");
 }
 
 const char *rf_sv_entangler_name(rf_sv_entangler e) { return e == RF_SV_RING ? "ring" : "chain"; }

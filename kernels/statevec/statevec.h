@@ -1,5 +1,5 @@
-/* statevec.h -- a state-vector simulator of the VQC circuits of QGP and ParamGen (DESIGN.md
- * section 5), complex64 and complex128, on the CPU (kernels/statevec/statevec.cuh: the GPU twin).
+/* statevec.h -- a state-vector simulator of the VQC circuits of QGP and ParamGen (docs/vqc.md),
+ * complex64 and complex128, on the CPU (kernels/statevec/statevec.cuh: the GPU twin).
  *
  * Conventions (docs/vqc.md has the derivations):
  *   psi        complex [2^n], amplitude of basis state j; qubit q is bit q of j (qubit 0 = the
@@ -22,7 +22,7 @@
  *              accumulates the gradients), whatever the number of angles.
  *
  * Every operation has a precision suffix (_c64: float _Complex / float, _c128: double _Complex /
- * double) and a plain scalar *_ref twin (statevec_ref.c) that tests hold the fast OpenMP one
+ * double) and a plain scalar *_ref twin (statevec_ref_impl.h) that tests hold the fast OpenMP one
  * to; the macros without suffix pick the precision from psi's type (C11 _Generic). Both
  * precisions come from one implementation (statevec_impl.h / statevec_ref_impl.h included twice).
  * Big arrays (x, p, dL/dp) are in the state's real type; small ones (angles, <Z>, entropy,
@@ -41,7 +41,8 @@ typedef enum { RF_SV_CHAIN = 0, RF_SV_RING = 1 } rf_sv_entangler;
 
 #define RF_SV_MAX_QUBITS 34 /* 2^34 c128 = 256 GiB: beyond this, split the state over ranks */
 
-/* "chain" / "ring" -> *e and RF_OK; otherwise RF_ERR with a line naming the value. */
+/* "chain" / "ring" -> *e and RF_OK; otherwise RF_ERR with a line naming the value, about the
+ * setting "statevec.entangler" (rf_error_field). */
 int rf_sv_entangler_parse(const char *name, rf_sv_entangler *e);
 const char *rf_sv_entangler_name(rf_sv_entangler e);
 

@@ -1,5 +1,5 @@
-/* paramgen.c -- ParamGen (vitgen.h, DESIGN.md section 5): the public RiverONE code's stage 4,
- * and its classical baseline.
+/* paramgen.c -- ParamGen (paramgen.h; the model in vitgen.h, the derivations in docs/vqc.md): the
+ * public RiverONE code's stage 4, and its classical baseline.
  *
  *   features  x [2^q], N(0, 1) from the seed (stored as float); psi0 = x / |x|, complex128
  *   circuit   L layers of RX RY RZ per qubit (angles [L][q][3]), then, while training, the noise
@@ -27,9 +27,9 @@
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
-#include "kernels/vitgen/gen_mlp.h"
 #include "kernels/statevec/statevec.h"
-#include "kernels/vitgen/vitgen_internal.h"
+#include "kernels/vitgen/gen_mlp.h"
+#include "kernels/vitgen/paramgen.h"
 
 struct rf_paramgen {
     int64_t out, in;
@@ -231,12 +231,6 @@ void rf_paramgen_free(rf_paramgen *p) {
     free(p);
 }
 
-typedef struct {
-    rf_progress_fn fn;
-    void *ctx;
-    int done, total;
-} progress_state;
-
 /* A fresh noise pattern: per qubit per layer, with probability prob, an X, Y or Z (1, 2, 3). */
 static void draw_noise(rf_rng *r, double prob, unsigned char *noise, int64_t n) {
     for (int64_t k = 0; k < n; k++)
@@ -246,7 +240,7 @@ static void draw_noise(rf_rng *r, double prob, unsigned char *noise, int64_t n) 
 /* Adam from the initial theta for cfg->steps steps; best [ntheta] = the iterate of least
  * noise-free loss. RF_OK or RF_CANCELLED. */
 static int train(rf_paramgen *p, const rf_gen_config *cfg, uint64_t noise_seed, float *best,
-                 progress_state *ps) {
+                 rf_gen_progress *ps) {
     const int64_t nt = rf_paramgen_ntheta(p);
     const int noisy = p->quantum && cfg->noise > 0;
     float *theta = rf_malloc((size_t)nt * sizeof *theta);
@@ -271,8 +265,7 @@ static int train(rf_paramgen *p, const rf_gen_config *cfg, uint64_t noise_seed, 
         }
         if (last) break;
         rf_adam_step(&adam, theta, grad, cfg->lr);
-        ps->done++;
-        if (rf_progress_at(ps->fn, ps->ctx, (double)ps->done / ps->total)) {
+        if (rf_gen_progress_step(ps)) {
             rc = RF_CANCELLED;
             break;
         }
@@ -309,7 +302,7 @@ int rf_paramgen_train(const float *shared, const float *target, int64_t out, int
     rf_rng rng;
     rf_rng_init(&rng, seed);
     const uint64_t model_seed = rf_rng_u64(&rng), noise_seed = rf_rng_u64(&rng);
-    progress_state ps = {progress, progress_ctx, 0, 2 * cfg->steps};
+    rf_gen_progress ps = {progress, progress_ctx, 0, 2 * cfg->steps};
 
     /* the baseline first: its buffers are gone before the generator's result is built */
     rf_paramgen *p = rf_paramgen_new(shared, target, out, in, cfg, model_seed, 0);

@@ -1,4 +1,5 @@
-/* qgp.c -- the QGP generator and its classical baseline (vitgen.h, DESIGN.md section 5).
+/* qgp.c -- the QGP generator and its classical baseline (qgp.h; the model in vitgen.h, the
+ * derivations in docs/vqc.md).
  *
  * Shapes: S, W [N = out * in]; n = ceil(log2 N) qubits, D = 2^n amplitudes (c64), L layers.
  *   psi  = circuit(encode(S))            c64 [D], angles double [L][n][3] (kept as float params)
@@ -27,9 +28,9 @@
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
-#include "kernels/vitgen/qgp_readout.h"
 #include "kernels/statevec/statevec.h"
-#include "kernels/vitgen/vitgen_internal.h"
+#include "kernels/vitgen/qgp.h"
+#include "kernels/vitgen/qgp_readout.h"
 
 int rf_qgp_qubits(int64_t out, int64_t in) {
     int n = 1;
@@ -133,17 +134,10 @@ double rf_qgp_loss_grad(const float *shared, const float *target, int64_t out, i
     return loss;
 }
 
-/* Progress over both trainings: done of total steps. */
-typedef struct {
-    rf_progress_fn fn;
-    void *ctx;
-    int done, total;
-} progress_t;
-
 /* `steps` Adam steps from params; on return params and G [N] hold the best iterate. Returns
  * RF_CANCELLED when progress asked to stop, else RF_OK. */
 static int readout_train(readout *r, float *params, int steps, double lr, float *G,
-                         progress_t *pr) {
+                         rf_gen_progress *pr) {
     const int64_t np = r->nparams;
     float *grad = rf_malloc((size_t)np * sizeof *grad), *best = rf_malloc((size_t)np * sizeof *best);
     float *spare = rf_malloc((size_t)r->N * sizeof *spare);
@@ -163,8 +157,7 @@ static int readout_train(readout *r, float *params, int steps, double lr, float 
         }
         if (t == steps) break;
         rf_adam_step(&adam, params, grad, lr);
-        pr->done++;
-        if (rf_progress_at(pr->fn, pr->ctx, (double)pr->done / pr->total)) {
+        if (rf_gen_progress_step(pr)) {
             rc = RF_CANCELLED;
             break;
         }
@@ -202,7 +195,7 @@ int rf_qgp_train(const float *shared, const float *target, int64_t out, int64_t 
     rf_rng rng;
     rf_rng_init(&rng, seed);
     const uint64_t gen_seed = rf_rng_u64(&rng), base_seed = rf_rng_u64(&rng);
-    progress_t pr = {progress, progress_ctx, 0, 2 * cfg->steps};
+    rf_gen_progress pr = {progress, progress_ctx, 0, 2 * cfg->steps};
 
     /* the generator */
     readout g;

@@ -1,5 +1,5 @@
-/* vitgen.c -- the generator-independent part of vitgen.h: configuration, dispatch, plain
- * sharing (none) and the error measure. The trainers are qgp.c and paramgen.c. */
+/* vitgen.c -- the public API of vitgen.h on top of the generators: configuration, dispatch to
+ * qgp.c and paramgen.c, and plain sharing (none). */
 #include "kernels/vitgen/vitgen.h"
 
 #include <math.h>
@@ -8,7 +8,8 @@
 
 #include "common/rf_error.h"
 #include "common/rf_log.h"
-#include "kernels/vitgen/vitgen_internal.h"
+#include "kernels/vitgen/paramgen.h"
+#include "kernels/vitgen/qgp.h"
 
 static const char *const KIND_NAMES[] = {"none", "qgp", "paramgen"};
 
@@ -25,25 +26,35 @@ int rf_gen_kind_parse(const char *name, rf_gen_kind *kind) {
             *kind = (rf_gen_kind)k;
             return RF_OK;
         }
-    return rf_fail("--vit-generator '%s': expected qgp, paramgen or none", name);
+    return rf_fail_field("gen.kind", "kind '%s': expected qgp, paramgen or none", name);
 }
 
 const char *rf_gen_kind_name(rf_gen_kind kind) { return KIND_NAMES[kind]; }
 
 int rf_gen_check_config(const rf_gen_config *c, int64_t out, int64_t in) {
-    if (out < 1 || in < 1) return rf_fail("the matrix [%lld, %lld] is empty", (long long)out, (long long)in);
+    if (out < 1 || in < 1)
+        return rf_fail("the matrix [%lld, %lld] is empty", (long long)out, (long long)in);
     if (c->kind == RF_GEN_NONE) return RF_OK;
-    if (c->steps < 0) return rf_fail("--gen-steps %d must be >= 0", c->steps);
-    if (!(c->lr > 0) || !isfinite(c->lr)) return rf_fail("--gen-lr %g must be positive", c->lr);
-    if (c->layers < 1 || c->layers > 64) return rf_fail("--gen-layers %d is outside [1, 64]", c->layers);
-    if (c->width < 1 || c->width > 4096) return rf_fail("--gen-width %d is outside [1, 4096]", c->width);
+    if (c->steps < 0) return rf_fail_field("gen.steps", "steps %d must be >= 0", c->steps);
+    if (!(c->lr > 0) || !isfinite(c->lr))
+        return rf_fail_field("gen.lr", "lr %g must be positive", c->lr);
+    if (c->layers < 1 || c->layers > 64)
+        return rf_fail_field("gen.layers", "layers %d is outside [1, 64]", c->layers);
+    if (c->width < 1 || c->width > 4096)
+        return rf_fail_field("gen.width", "width %d is outside [1, 4096]", c->width);
     if (c->kind == RF_GEN_QGP && rf_qgp_qubits(out, in) > 30)
-        return rf_fail("qgp needs %d qubits for [%lld, %lld]; at most 30 fit one rank's state "
-                       "vector", rf_qgp_qubits(out, in), (long long)out, (long long)in);
+        return rf_fail_field("gen.kind",
+                             "kind qgp needs %d qubits for [%lld, %lld]; at most 30 fit one "
+                             "rank's state vector",
+                             rf_qgp_qubits(out, in), (long long)out, (long long)in);
     if (c->kind == RF_GEN_PARAMGEN) {
-        if (c->rank < 1 || c->rank > 1024) return rf_fail("--gen-rank %d is outside [1, 1024]", c->rank);
-        if (c->qubits < 1 || c->qubits > 24) return rf_fail("paramgen qubits %d is outside [1, 24]", c->qubits);
-        if (!(c->noise >= 0 && c->noise <= 1)) return rf_fail("--gen-noise %g is outside [0, 1]", c->noise);
+        if (c->rank < 1 || c->rank > 1024)
+            return rf_fail_field("gen.rank", "rank %d is outside [1, 1024]", c->rank);
+        if (c->qubits < 1 || c->qubits > 24)
+            return rf_fail_field("gen.qubits", "qubits %d is outside [1, 24] (paramgen)",
+                                 c->qubits);
+        if (!(c->noise >= 0 && c->noise <= 1))
+            return rf_fail_field("gen.noise", "noise %g is outside [0, 1]", c->noise);
     }
     return RF_OK;
 }
@@ -62,45 +73,6 @@ double rf_gen_predicted_bytes(int64_t out, int64_t in, const rf_gen_config *cfg)
     case RF_GEN_PARAMGEN: return rf_paramgen_predicted_bytes(out, in, cfg);
     default: return 4.0 * (double)out * (double)in;
     }
-}
-
-double rf_gen_sum_sq_diff(const float *a, const float *b, int64_t n) {
-    /* fixed blocks summed in block order: the same bits for any thread count */
-    enum { BLOCK = 65536 };
-    const int64_t nblocks = (n + BLOCK - 1) / BLOCK;
-    double *part = rf_malloc((size_t)(nblocks + 1) * sizeof *part);
-#pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < nblocks; k++) {
-        double sum = 0;
-        for (int64_t j = k * BLOCK; j < n && j < (k + 1) * BLOCK; j++) {
-            const double d = (double)a[j] - (b ? (double)b[j] : 0.0);
-            sum += d * d;
-        }
-        part[k] = sum;
-    }
-    double sum = 0;
-    for (int64_t k = 0; k < nblocks; k++) sum += part[k];
-    free(part);
-    return sum;
-}
-
-double rf_gen_rel_err(const float *a, const float *b, int64_t n) {
-    const double num = rf_gen_sum_sq_diff(a, b, n), den = rf_gen_sum_sq_diff(b, NULL, n);
-    return den > 0 ? sqrt(num / den) : (num > 0 ? INFINITY : 0.0);
-}
-
-void rf_gen_add_tensor(rf_gen_result *res, const char *name, int ndim, const int64_t *dims,
-                       const float *data) {
-    rf_check(res->ntensors < RF_GEN_MAX_TENSORS, "too many generator tensors (%s)", name);
-    rf_check(ndim >= 1 && ndim <= 3 && strlen(name) < sizeof res->tensors[0].name,
-             "bad generator tensor %s", name);
-    rf_gen_tensor *t = &res->tensors[res->ntensors++];
-    strcpy(t->name, name);
-    t->ndim = ndim;
-    int64_t n = 1;
-    for (int d = 0; d < ndim; d++) n *= (t->dims[d] = dims[d]);
-    t->data = rf_malloc((size_t)n * sizeof *t->data);
-    memcpy(t->data, data, (size_t)n * sizeof *t->data);
 }
 
 int rf_gen_train(const float *shared, const float *target, int64_t out, int64_t in,
@@ -130,10 +102,4 @@ int rf_gen_train(const float *shared, const float *target, int64_t out, int64_t 
     }
     stats->seconds = rf_now() - start;
     return RF_OK;
-}
-
-void rf_gen_free(rf_gen_result *res) {
-    free(res->weight);
-    for (int i = 0; i < res->ntensors; i++) free(res->tensors[i].data);
-    memset(res, 0, sizeof *res);
 }

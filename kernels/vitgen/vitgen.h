@@ -1,4 +1,5 @@
-/* vitgen.h -- generators for shared ViT blocks (DESIGN.md section 5, docs/vqc.md).
+/* vitgen.h -- generators for shared ViT blocks (docs/vqc.md): the public API, dispatching to
+ * qgp.c and paramgen.c.
  *
  * Block sharing (MiniViT): block B drops its matrices and reuses block A's. For one matrix of B, a
  * generator maps A's matrix S (the shared one) to an approximation G of B's original W; G is
@@ -36,56 +37,17 @@
 
 #include <stdint.h>
 
-#include "kernels/progress.h"
-
-typedef enum { RF_GEN_NONE = 0, RF_GEN_QGP = 1, RF_GEN_PARAMGEN = 2 } rf_gen_kind;
-
-typedef struct {
-    rf_gen_kind kind;
-    int steps;       /* Adam steps (generator and baseline alike) */
-    double lr;       /* Adam learning rate */
-    int layers;      /* circuit layers: qgp 2, paramgen 3 */
-    int width;       /* read-out hidden width: qgp 16, paramgen 256 */
-    int rank;        /* paramgen: r of U V^T (8) */
-    int qubits;      /* paramgen: 12 (qgp: fixed by the matrix, n = ceil(log2 N)) */
-    double noise;    /* paramgen: Pauli noise probability per qubit per layer while training (0) */
-} rf_gen_config;
-
-typedef struct {
-    double rel_w_err;          /* ||G - W||_F / ||W||_F */
-    double shared_rel_w_err;   /* ||S - W||_F / ||W||_F: plain sharing */
-    double baseline_rel_w_err; /* the classical baseline's G */
-    int qubits, layers;        /* 0 for none */
-    int64_t params;            /* the generator's trainable parameters, angles included */
-    int64_t baseline_params;
-    int steps;                 /* Adam steps run */
-    double seconds;
-} rf_gen_stats;
-
-#define RF_GEN_MAX_TENSORS 12
-
-/* One trained parameter array of the generator, as the checkpoint stores it (generator/NAME). */
-typedef struct {
-    char name[32];             /* "angles" [L, n, 3], "readout.0.weight" [H, F], ... */
-    int ndim;
-    int64_t dims[3];
-    float *data;
-} rf_gen_tensor;
-
-typedef struct {
-    int64_t out_features, in_features;
-    float *weight;             /* G [out, in] */
-    int ntensors;
-    rf_gen_tensor tensors[RF_GEN_MAX_TENSORS];
-} rf_gen_result;
+#include "kernels/vitgen/gen_common.h" /* rf_gen_config, rf_gen_result, rf_gen_stats, rf_gen_free */
 
 /* The defaults of a kind (see rf_gen_config's comments). */
 rf_gen_config rf_gen_config_default(rf_gen_kind kind);
-/* "none" | "qgp" | "paramgen" -> *kind; otherwise RF_ERR with one line naming the value. */
+/* "none" | "qgp" | "paramgen" -> *kind; otherwise RF_ERR with one line naming the value, about
+ * the setting "gen.kind" (rf_error_field). */
 int rf_gen_kind_parse(const char *name, rf_gen_kind *kind);
 const char *rf_gen_kind_name(rf_gen_kind kind);
 /* RF_ERR with one line naming the offending setting for this matrix shape (e.g. qgp needs
- * n <= 30 qubits, steps >= 0, rank >= 1). */
+ * n <= 30 qubits, steps >= 0, rank >= 1) by its rf_gen_config field; rf_error_field() gives its
+ * id, "gen.<field>" ("gen.steps"). */
 int rf_gen_check_config(const rf_gen_config *cfg, int64_t out, int64_t in);
 /* Predicted FLOP of rf_gen_train (generator and baseline): the run's cost model orders tasks. */
 double rf_gen_predicted_flops(int64_t out, int64_t in, const rf_gen_config *cfg);
@@ -99,9 +61,5 @@ double rf_gen_predicted_bytes(int64_t out, int64_t in, const rf_gen_config *cfg)
 int rf_gen_train(const float *shared, const float *target, int64_t out, int64_t in,
                  const rf_gen_config *cfg, uint64_t seed, rf_gen_result *res, rf_gen_stats *stats,
                  rf_progress_fn progress, void *progress_ctx);
-void rf_gen_free(rf_gen_result *res);
-
-/* ||a - b||_F / ||b||_F over n entries, accumulated in double (0 when b is zero and a == b). */
-double rf_gen_rel_err(const float *a, const float *b, int64_t n);
 
 #endif

@@ -65,7 +65,8 @@ static void test_only_and_its_errors(void **state) {
     assert_non_null(strstr(rf_last_error(), "--only '(' is not a valid regular expression"));
     c.in_group_size = 32; /* divides 64 but not 16 */
     assert_int_equal(rf_tasks_build(&m, NULL, &c, NULL, 0, &l), RF_ERR);
-    assert_non_null(strstr(rf_last_error(), "[32, 16]: --in_group_size 32"));
+    assert_non_null(strstr(rf_last_error(), "[32, 16]: in_group_size 32"));
+    assert_string_equal(rf_error_field(), "aqlm.in_group_size");
     rf_st_close(&m);
 }
 

@@ -86,7 +86,9 @@ static void test_fast_pass_matches_ref_and_brute_force(void **state) {
         double before[OUT], lf[OUT], lr[OUT];
         for (int64_t o = 0; o < Og; o++)
             before[o] = aqlm_group_loss_ref(fast.W, fast.X, &fast.q, o, fast.q.codes + o * n);
-        aqlm_beam_pass(fast.W, fast.X, &fast.q, v->beam, fast.g_order, fast.m_order, lf);
+        assert_int_equal(
+            aqlm_beam_pass(fast.W, fast.X, &fast.q, v->beam, fast.g_order, fast.m_order, lf, NULL),
+            RF_OK);
         aqlm_beam_pass_ref(ref.W, ref.X, &ref.q, v->beam, ref.g_order, ref.m_order, lr);
         int same = 0;
         for (int64_t o = 0; o < Og; o++) {
@@ -109,7 +111,7 @@ static void test_beam1_last_step_optimal(void **state) {
     (void)state;
     problem p;
     make_problem(&p, &VARIANTS[1], 77); /* og 2 */
-    aqlm_beam_pass(p.W, p.X, &p.q, 1, p.g_order, p.m_order, NULL);
+    assert_int_equal(aqlm_beam_pass(p.W, p.X, &p.q, 1, p.g_order, p.m_order, NULL, NULL), RF_OK);
     const int64_t Og = OUT / p.q.og, n = IN / IG * M, g = p.g_order[IN / IG - 1];
     const int m = p.m_order[(IN / IG - 1) * M + M - 1];
     for (int64_t o = 0; o < Og; o++) {

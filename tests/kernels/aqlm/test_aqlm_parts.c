@@ -1,6 +1,7 @@
 /* test_aqlm_parts.c -- the small AQLM parts against their _ref twins and hand values: candidate
- * scoring (top-k), k-means assignment and fitting, dequantization (the DESIGN formula), errors,
- * bits per weight, Adam, and the configuration checks' messages. */
+ * scoring (top-k), k-means assignment and fitting (and its progress), dequantization (aqlm.h's
+ * formula), errors, bits per weight, Adam, scales, the configuration checks' messages and the
+ * quick configuration. */
 #include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,7 +84,7 @@ static void test_kmeans_assign_vs_ref(void **state) {
     rf_rng_init(&r, 11);
     float *x = fx_randn(&r, n * d, 1.0), *C = fx_randn(&r, K * d, 1.0);
     int32_t a1[n], a2[n];
-    aqlm_kmeans_assign(x, n, d, C, K, a1);
+    assert_int_equal(aqlm_kmeans_assign(x, n, d, C, K, a1, NULL), RF_OK);
     aqlm_kmeans_assign_ref(x, n, d, C, K, a2);
     int same = 0;
     for (int i = 0; i < n; i++) {
@@ -113,10 +114,11 @@ static void test_kmeans_separable(void **state) {
                 (float)((i % 2 ? 20.0 : -20.0) + (e == 0 ? 5.0 : 0.0) + rf_rng_normal(&r));
     for (uint64_t seed = 0; seed < 10; seed++) {
         rf_rng_init(&r, seed);
-        int iters = aqlm_kmeans_fit(x, n, d, K, 100, &r, C);
+        int iters = 0;
+        assert_int_equal(aqlm_kmeans_fit(x, n, d, K, 100, &r, C, NULL, &iters), RF_OK);
         assert_true(iters >= 2 && iters < 100); /* converged, not capped */
         int32_t a[n];
-        aqlm_kmeans_assign(x, n, d, C, K, a);
+        assert_int_equal(aqlm_kmeans_assign(x, n, d, C, K, a, NULL), RF_OK);
         for (int i = 2; i < n; i++) assert_int_equal(a[i], a[i % 2]);
         assert_int_not_equal(a[0], a[1]);
         for (int k = 0; k < K; k++)
@@ -186,6 +188,74 @@ static void test_errors_vs_ref(void **state) {
     rf_aqlm_free(&q);
 }
 
+/* Scales are the out-groups' L2 norms + 1e-9, Wn = W / scale; hand values for og 1 and 2. */
+static void test_init_scales(void **state) {
+    (void)state;
+    const float W[4 * 2] = {3, 4, 0, 0, 1, 2, 2, 0};
+    float s[4], Wn[8];
+    assert_int_equal(aqlm_init_scales(W, 4, 2, 1, s, Wn), RF_OK);
+    const float want1[4] = {5, 1e-9f, 2.236068f, 2};
+    for (int o = 0; o < 4; o++) assert_float_equal(s[o], want1[o], 1e-6 * want1[o]);
+    assert_true(Wn[0] == 3 / s[0] && Wn[1] == 4 / s[0] && Wn[2] == 0 && Wn[6] == 1);
+    assert_int_equal(aqlm_init_scales(W, 4, 2, 2, s, Wn), RF_OK);
+    assert_float_equal(s[0], 5, 1e-6), assert_float_equal(s[1], 3, 1e-6);
+    assert_true(Wn[5] == 2 / s[1]);
+}
+
+/* The k-means fit reports into its share, rising to its end when it runs every iteration, one
+ * report per iteration here (one batch of points); a nonzero answer stops it at that report. */
+typedef struct {
+    double at[64];
+    int n, cancel_at;
+} fit_log;
+
+static int fit_record(void *ctx, const rf_progress_point *at) {
+    fit_log *f = ctx;
+    f->at[f->n++] = at->fraction;
+    return f->n == f->cancel_at;
+}
+
+static void test_kmeans_progress(void **state) {
+    (void)state;
+    enum { n = 600, d = 4, K = 8, ITERS = 7 };
+    rf_rng r;
+    rf_rng_init(&r, 3);
+    float *x = fx_randn(&r, n * d, 1.0), C[K * d];
+    fit_log log = {.cancel_at = 0};
+    const aqlm_progress p = {fit_record, &log, 0.25, 0.5};
+    int iters = 0;
+    rf_rng_init(&r, 4);
+    assert_int_equal(aqlm_kmeans_fit(x, n, d, K, ITERS, &r, C, &p, &iters), RF_OK);
+    assert_int_equal(iters, ITERS); /* random points do not settle in 7 iterations */
+    assert_int_equal(log.n, ITERS);
+    for (int i = 0; i < ITERS; i++)
+        assert_float_equal(log.at[i], 0.25 + 0.5 * (i + 1) / ITERS, 1e-15);
+    fit_log cut = {.cancel_at = 3};
+    const aqlm_progress pc = {fit_record, &cut, 0.25, 0.5};
+    rf_rng_init(&r, 4);
+    assert_int_equal(aqlm_kmeans_fit(x, n, d, K, ITERS, &r, C, &pc, &iters), RF_CANCELLED);
+    assert_int_equal(cut.n, 3);
+    free(x);
+}
+
+/* The quick configuration: 2x8, groups of 8, 10 epochs x 20 steps, 20 k-means iterations, the
+ * rest AQLM's defaults; it fits the embedded model's shapes. */
+static void test_config_quick(void **state) {
+    (void)state;
+    rf_aqlm_config q = rf_aqlm_config_quick(), d = rf_aqlm_config_default();
+    assert_int_equal(q.num_codebooks, 2);
+    assert_int_equal(q.nbits_per_codebook, 8);
+    assert_int_equal(q.in_group_size, 8);
+    assert_int_equal(q.max_epochs, 10);
+    assert_int_equal(q.steps_per_epoch, 20);
+    assert_int_equal(q.init_max_iter, 20);
+    assert_int_equal(q.out_group_size, d.out_group_size);
+    assert_int_equal(q.beam_size, d.beam_size);
+    assert_true(q.lr == d.lr && q.relative_mse_tolerance == d.relative_mse_tolerance);
+    assert_int_equal(q.init_max_points_per_centroid, d.init_max_points_per_centroid);
+    assert_int_equal(rf_aqlm_check_config(&q, 256, 512), RF_OK);
+}
+
 static void test_bits_per_weight(void **state) {
     (void)state;
     rf_aqlm_config c = fx_config(2, 8, 1, 8, 1);
@@ -214,10 +284,15 @@ static void test_adam_update(void **state) {
     assert_float_equal(p[0], 1 - 1e-3 - 1e-3 * 0.1 / denom, 5e-7);
 }
 
-static void expect_config_error(rf_aqlm_config c, int64_t out, int64_t in, const char *msg) {
+/* The refusal names the setting as rf_aqlm_config calls it, and rf_error_field gives its id. */
+static void expect_config_error(rf_aqlm_config c, int64_t out, int64_t in, const char *field,
+                                const char *msg) {
     assert_int_equal(rf_aqlm_check_config(&c, out, in), RF_ERR);
     if (!strstr(rf_last_error(), msg)) fprintf(stderr, "got: %s\n", rf_last_error());
     assert_non_null(strstr(rf_last_error(), msg));
+    assert_ptr_equal(strstr(rf_last_error(), msg), rf_last_error()); /* the setting comes first */
+    assert_non_null(rf_error_field());
+    assert_string_equal(rf_error_field(), field);
 }
 
 static void test_check_config(void **state) {
@@ -225,32 +300,44 @@ static void test_check_config(void **state) {
     rf_aqlm_config d = rf_aqlm_config_default(), c;
     assert_int_equal(rf_aqlm_check_config(&d, 4096, 4096), RF_OK);
     c = d, c.in_group_size = 7;
-    expect_config_error(c, 256, 512, "--in_group_size 7 does not divide in_features 512");
+    expect_config_error(c, 256, 512, "aqlm.in_group_size",
+                        "in_group_size 7 does not divide in_features 512");
     c = d, c.out_group_size = 3;
-    expect_config_error(c, 256, 512, "--out_group_size 3 does not divide out_features 256");
+    expect_config_error(c, 256, 512, "aqlm.out_group_size",
+                        "out_group_size 3 does not divide out_features 256");
+    c = d, c.in_group_size = 32, c.out_group_size = 16;
+    expect_config_error(c, 256, 512, "aqlm.in_group_size",
+                        "in_group_size 32 x out_group_size 16: groups of more than 256 weights");
     c = d;
-    expect_config_error(c, 256, 512, "--nbits_per_codebook 16: 65536 centroids need at least");
+    expect_config_error(c, 256, 512, "aqlm.nbits_per_codebook",
+                        "nbits_per_codebook 16: 65536 centroids need at least");
     assert_non_null(strstr(rf_last_error(), "has 16384"));
     c = d, c.nbits_per_codebook = 17;
-    expect_config_error(c, 4096, 4096, "--nbits_per_codebook 17");
+    expect_config_error(c, 4096, 4096, "aqlm.nbits_per_codebook", "nbits_per_codebook 17");
     c = d, c.nbits_per_codebook = 0;
-    expect_config_error(c, 4096, 4096, "--nbits_per_codebook 0");
+    expect_config_error(c, 4096, 4096, "aqlm.nbits_per_codebook", "nbits_per_codebook 0");
     c = d, c.num_codebooks = 0;
-    expect_config_error(c, 4096, 4096, "--num_codebooks 0");
+    expect_config_error(c, 4096, 4096, "aqlm.num_codebooks", "num_codebooks 0");
     c = d, c.beam_size = 0;
-    expect_config_error(c, 4096, 4096, "--beam_size 0");
+    expect_config_error(c, 4096, 4096, "aqlm.beam_size", "beam_size 0");
     c = d, c.max_epochs = -1;
-    expect_config_error(c, 4096, 4096, "--max_epochs -1");
+    expect_config_error(c, 4096, 4096, "aqlm.max_epochs", "max_epochs -1");
     c = d, c.steps_per_epoch = -1;
-    expect_config_error(c, 4096, 4096, "--steps_per_epoch -1");
+    expect_config_error(c, 4096, 4096, "aqlm.steps_per_epoch", "steps_per_epoch -1");
     c = d, c.lr = 0;
-    expect_config_error(c, 4096, 4096, "--lr 0");
+    expect_config_error(c, 4096, 4096, "aqlm.lr", "lr 0");
     c = d, c.lr = NAN;
-    expect_config_error(c, 4096, 4096, "--lr nan");
+    expect_config_error(c, 4096, 4096, "aqlm.lr", "lr nan");
     c = d, c.init_max_iter = 0;
-    expect_config_error(c, 4096, 4096, "--init_max_iter 0");
+    expect_config_error(c, 4096, 4096, "aqlm.init_max_iter", "init_max_iter 0");
+    c = d, c.init_max_points_per_centroid = -1;
+    expect_config_error(c, 4096, 4096, "aqlm.init_max_points_per_centroid",
+                        "init_max_points_per_centroid -1");
     c = d, c.relative_mse_tolerance = INFINITY;
-    expect_config_error(c, 4096, 4096, "--relative_mse_tolerance inf");
+    expect_config_error(c, 4096, 4096, "aqlm.relative_mse_tolerance",
+                        "relative_mse_tolerance inf");
+    assert_int_equal(rf_aqlm_check_config(&d, 0, 4096), RF_ERR);
+    assert_null(rf_error_field()); /* a shape, not a setting */
 }
 
 int main(void) {
@@ -265,6 +352,9 @@ int main(void) {
         cmocka_unit_test(test_bits_per_weight),
         cmocka_unit_test(test_adam_update),
         cmocka_unit_test(test_check_config),
+        cmocka_unit_test(test_init_scales),
+        cmocka_unit_test(test_kmeans_progress),
+        cmocka_unit_test(test_config_quick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

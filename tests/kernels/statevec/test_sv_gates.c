@@ -1,7 +1,7 @@
 /* test_sv_gates.c -- the state-vector gates against dense 2^n x 2^n matrices built by Kronecker
  * products (n <= 8), the fast kernels against their _ref twins (n up to 14), the entanglers' one
- * permutation pass against gate-by-gate CNOTs, the read-outs, amplitude encoding, and complex64
- * against complex128. */
+ * permutation pass against gate-by-gate CNOTs, the read-outs, amplitude encoding, complex64
+ * against complex128, and the entangler names. */
 #include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
@@ -297,6 +297,23 @@ static void test_known_states(void **state) {
     for (int q = 1; q < n; q++) assert_true(z[q] == -1);
 }
 
+/* Entangler names both ways; an unknown one is refused naming the setting (the CLI turns
+ * "entangler" into its flag). */
+static void test_entangler_names(void **state) {
+    (void)state;
+    rf_sv_entangler e = RF_SV_CHAIN;
+    assert_int_equal(rf_sv_entangler_parse("ring", &e), RF_OK);
+    assert_int_equal(e, RF_SV_RING);
+    assert_string_equal(rf_sv_entangler_name(e), "ring");
+    assert_int_equal(rf_sv_entangler_parse("chain", &e), RF_OK);
+    assert_int_equal(e, RF_SV_CHAIN);
+    assert_string_equal(rf_sv_entangler_name(e), "chain");
+    assert_int_equal(rf_sv_entangler_parse("star", &e), RF_ERR);
+    assert_string_equal(rf_last_error(), "entangler 'star': expected chain or ring");
+    assert_string_equal(rf_error_field(), "statevec.entangler");
+    assert_int_equal(e, RF_SV_CHAIN);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gates_vs_dense),
@@ -307,6 +324,7 @@ int main(void) {
         cmocka_unit_test(test_fast_vs_ref),
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_known_states),
+        cmocka_unit_test(test_entangler_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,8 +18,8 @@
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
 #include "kernels/statevec/statevec.h"
+#include "kernels/vitgen/paramgen.h"
 #include "kernels/vitgen/vitgen.h"
-#include "kernels/vitgen/vitgen_internal.h"
 
 /* LAPACK from OpenBLAS (LAPACKE's header may be absent; gfortran ABI: trailing char lengths). */
 void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n, double *a,

@@ -18,7 +18,8 @@
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
 #include "kernels/vitgen/gen_mlp.h"
-#include "kernels/vitgen/vitgen_internal.h"
+#include "kernels/vitgen/qgp.h"
+#include "kernels/vitgen/vitgen.h"
 
 typedef struct {
     int64_t out, in;

@@ -1,31 +1,22 @@
-/* vitgen_internal.h -- what vitgen.c's dispatch shares with the generators (qgp.c, paramgen.c).
- * Each train function has rf_gen_train's contract (vitgen.h) for its kind, and fills every field
- * of stats except seconds, shared_rel_w_err (vitgen.c measures them). */
-#ifndef RF_VITGEN_INTERNAL_H
-#define RF_VITGEN_INTERNAL_H
+/* paramgen.h -- ParamGen and its classical baseline (paramgen.c; vitgen.h describes the model,
+ * docs/vqc.md the derivations): what vitgen.c dispatches to, and the pieces its tests reach into.
+ */
+#ifndef RF_PARAMGEN_H
+#define RF_PARAMGEN_H
 
-#include "kernels/vitgen/vitgen.h"
+#include <stdint.h>
 
-int rf_qgp_train(const float *shared, const float *target, int64_t out, int64_t in,
-                 const rf_gen_config *cfg, uint64_t seed, rf_gen_result *res, rf_gen_stats *stats,
-                 rf_progress_fn progress, void *progress_ctx);
-double rf_qgp_predicted_flops(int64_t out, int64_t in, const rf_gen_config *cfg);
-double rf_qgp_predicted_bytes(int64_t out, int64_t in, const rf_gen_config *cfg);
-/* n = ceil(log2(out * in)), at least 1 */
-int rf_qgp_qubits(int64_t out, int64_t in);
-/* QGP's loss at params = [read-out MLP (n+2) -> width -> width -> 1, gen_mlp.h layout | angles
- * [layers][n][3]] and, when grad is not NULL, dL/dparams (same layout, overwritten): one training
- * pass of rf_qgp_train, for the tests. */
-double rf_qgp_loss_grad(const float *shared, const float *target, int64_t out, int64_t in,
-                        int layers, int width, const float *params, float *grad);
+#include "kernels/vitgen/gen_common.h"
 
+/* rf_gen_train's contract (vitgen.h) for kind paramgen; fills every field of stats except seconds
+ * and shared_rel_w_err (vitgen.c measures them). */
 int rf_paramgen_train(const float *shared, const float *target, int64_t out, int64_t in,
                       const rf_gen_config *cfg, uint64_t seed, rf_gen_result *res,
                       rf_gen_stats *stats, rf_progress_fn progress, void *progress_ctx);
 double rf_paramgen_predicted_flops(int64_t out, int64_t in, const rf_gen_config *cfg);
 double rf_paramgen_predicted_bytes(int64_t out, int64_t in, const rf_gen_config *cfg);
 
-/* ParamGen's pieces (paramgen.c), exposed for its tests.
+/* The pieces, for the tests.
  * rf_paramgen_circuit: z [q] = <Z_q> after L layers (angles [L][q][3]) on psi0 [2^q]; noise
  * [L][q] (0 none, 1 X, 2 Y, 3 Z, applied between a layer's rotations and its CNOT ring) or NULL;
  * when dz is not NULL, dz [L*q*3][q] = dz/dangles by parameter shift.
@@ -44,13 +35,5 @@ void rf_paramgen_init(const rf_paramgen *p, float *theta);
 double rf_paramgen_loss(rf_paramgen *p, const float *theta, const unsigned char *noise,
                         float *grad);
 void rf_paramgen_free(rf_paramgen *p);
-
-/* sum_j (a_j - b_j)^2 (b NULL: sum_j a_j^2) in double, over fixed blocks added in order: the
- * same bits for any thread count (NaN/Inf when an entry is). */
-double rf_gen_sum_sq_diff(const float *a, const float *b, int64_t n);
-
-/* Appends a copy of data (dims[0..ndim-1] floats) as res->tensors[res->ntensors++]. */
-void rf_gen_add_tensor(rf_gen_result *res, const char *name, int ndim, const int64_t *dims,
-                       const float *data);
 
 #endif
