@@ -17,7 +17,8 @@ typedef struct {
 
 static int log_epochs(void *ctx, const rf_progress_point *at) {
     const epoch_logger *l = ctx;
-    if (at->epoch >= 0) rf_log("task %s: loss %.6g after %d epochs", l->task->name, at->loss, at->epoch);
+    if (at->epoch == 0) rf_log("task %s: loss %.6g after the initialization", l->task->name, at->loss);
+    if (at->epoch > 0) rf_log("task %s: loss %.6g after epoch %d", l->task->name, at->loss, at->epoch);
     return l->forward ? l->forward(l->forward_ctx, at) : 0;
 }
 

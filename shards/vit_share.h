@@ -1,4 +1,4 @@
-/* vit_share.h -- block sharing in the vision tower (DESIGN.md section 5): which blocks reuse
+/* vit_share.h -- block sharing in the vision tower (docs/vqc.md): which blocks reuse
  * which, and the tasks that generate the shared blocks' matrices.
  *
  * --vit-share A:B[,C:D...]: block B drops its own matrices and reuses block A's; for every linear

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bad input (DESIGN.md section 6): each case gives exit code 2, one line
+# Bad input: each case gives exit code 2, one line
 # "riverforge: error: ..." naming the file, tensor or flag, and no checkpoint that looks complete.
 . "$(dirname "$0")/../fixtures/lib.sh"
 skipped=0

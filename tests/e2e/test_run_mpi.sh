@@ -17,7 +17,7 @@ check "run with 4 ranks" mpirun_rf 4 run "${FLAGS[@]}" --out "$WORK/np4"
 
 check "1 and 4 ranks give byte-identical codes, codebooks and scales" \
     same_bytes "$WORK/np1/checkpoint.h5" "$WORK/np4/checkpoint.h5" 14
-check "the checkpoint holds all 14 matrices, DESIGN dtypes and shapes, errors reproduce" \
+check "the checkpoint holds all 14 matrices, the dtypes and shapes of docs/formats.md, errors reproduce" \
     "$CHECK_CHECKPOINT" "$WORK/np4/checkpoint.h5" "$M" 14 "$M/xtx.h5"
 check "summary.json lists 14 tasks" grep -c '"name": "model.layers' "$WORK/np4/summary.json"
 check "summary.csv has a header and 14 rows" test "$(wc -l <"$WORK/np4/summary.csv")" -eq 15
