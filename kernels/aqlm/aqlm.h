@@ -81,7 +81,8 @@ void rf_aqlm_free(rf_aqlm_matrix *q);
  * Adam step and after every in-group of a beam pass. The loss the early-stop rule sees, the
  * objective L after e epochs, comes as {epoch = e, loss = L} for e = 0 (after the init) up to
  * the epochs run. A nonzero answer stops the run at the next boundary (a k-means iteration or
- * batch, an Adam step, an in-group of a beam pass, the end).
+ * batch, an Adam step, an in-group of a beam pass); at the final 1.0 the result is complete and
+ * the answer changes nothing.
  *
  * Returns RF_OK; RF_ERR with one line (q freed, stats untouched) when an out-group of W holds NaN
  * or has an L2 norm beyond float16's range (its scale could not be stored); or RF_CANCELLED (q

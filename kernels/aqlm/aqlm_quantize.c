@@ -186,19 +186,14 @@ int rf_aqlm_quantize(const float *W, const float *XTX, int64_t out, int64_t in,
     free(work);
     adam_param_free(&sc);
     adam_param_free(&cb);
-    double rel_act_err = 0, rel_w_err = 0;
-    if (!cancelled) {
-        for (int64_t j = 0; j < ncb; j++) q->codebooks[j] = rf_round_fp16(q->codebooks[j]);
-        for (int64_t o = 0; o < Og; o++) q->scales[o] = rf_round_fp16(q->scales[o]);
-        rf_aqlm_errors(W, XTX, q, &rel_act_err, &rel_w_err);
-        cancelled = rf_progress_at(progress, progress_ctx, 1.0);
-    }
     if (cancelled) {
         rf_aqlm_free(q);
         return RF_CANCELLED;
     }
-    stats->rel_act_err = rel_act_err;
-    stats->rel_w_err = rel_w_err;
+    for (int64_t j = 0; j < ncb; j++) q->codebooks[j] = rf_round_fp16(q->codebooks[j]);
+    for (int64_t o = 0; o < Og; o++) q->scales[o] = rf_round_fp16(q->scales[o]);
+    rf_aqlm_errors(W, XTX, q, &stats->rel_act_err, &stats->rel_w_err);
+    rf_progress_at(progress, progress_ctx, 1.0); /* nothing is left to stop: the answer is moot */
     stats->bits_per_weight = rf_aqlm_bits_per_weight(out, in, cfg);
     stats->epochs = epochs;
     stats->adam_steps = (int)t;

@@ -265,7 +265,8 @@ static void test_progress_same_result(void **state) {
 
 /* A nonzero answer at report k stops the run there: RF_CANCELLED, no report after it, q freed,
  * stats untouched. k: the first report and one in the middle of the init, an Adam step, the
- * loss after an epoch, the middle of a beam pass, the end. */
+ * loss after an epoch, the middle of a beam pass. At the final report the result is complete:
+ * the answer changes nothing. */
 static void test_cancel(void **state) {
     (void)state;
     data d = make_data(2);
@@ -283,7 +284,7 @@ static void test_cancel(void **state) {
     while (full->at[ninit].fraction < k.init / k.total - 1e-12) ninit++;
     ninit++; /* check_progress: the last of the init ends its share */
     const int epoch1 = ninit + steps + Ig; /* epoch 1's first report: its loss */
-    const int at[] = {1, ninit / 2 + 1, ninit + 3, epoch1 + 1, epoch1 + steps + Ig / 2, full->n};
+    const int at[] = {1, ninit / 2 + 1, ninit + 3, epoch1 + 1, epoch1 + steps + Ig / 2};
     assert_true(ninit / 2 + 1 < ninit && full->at[epoch1].epoch == 1);
     for (size_t j = 0; j < sizeof at / sizeof *at; j++) {
         progress_log *log = new_log(at[j]);
@@ -299,6 +300,13 @@ static void test_cancel(void **state) {
         assert_true(st.rel_act_err == -7);
         free(log);
     }
+    progress_log *late = new_log(full->n);
+    rf_aqlm_stats st;
+    assert_int_equal(rf_aqlm_quantize(d.W, d.X, OUT, IN, &c, 5, &q, &st, record, late), RF_OK);
+    assert_int_equal(late->n, full->n);
+    assert_true(st.rel_act_err == s.rel_act_err && st.epochs == s.epochs);
+    rf_aqlm_free(&q);
+    free(late);
     free(full);
     free(d.X), free(d.W);
 }
