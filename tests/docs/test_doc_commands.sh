@@ -47,7 +47,8 @@ ln -s "${RF_CASES_DIR:-$SRC/../shared/cases}" "$WORK/shared/cases"
 export PATH=$WORK/bin:$PATH
 
 # doc_commands FILE: one line per command of FILE's sh blocks, "LINE SLURM COMMAND" (SLURM is 1
-# for every command of a block that runs sbatch); continued lines joined.
+# for every command of a block that runs sbatch), continued lines joined; "LINE bare -" for a
+# fence without an info string.
 doc_commands() {
     awk '
     function flush_block(   i) {
