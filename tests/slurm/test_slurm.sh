@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The jobscripts on a real (private, single-node) Slurm cluster: a plain job, a job array of two
 # configurations, a preempted job that requeues itself and completes, and a run whose rank is
-# killed with SIGKILL and then rerun. Every checkpoint must equal an uninterrupted run's.
+# killed with SIGKILL and then rerun. Every checkpoint must equal an uninterrupted run's. Last, the
+# docs' sbatch examples (tests/docs/test_doc_commands.sh --slurm), as users type them.
 . "$(dirname "$0")/../fixtures/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 JOBS=$(cd "$HERE/../../jobscripts" && pwd)
 CLUSTER=$(mktemp -d /tmp/rf-slurm.XXXXXX) # munge's socket path must stay short
 trap '"$HERE/cluster-down.sh" "$CLUSTER"; rm -rf "$CLUSTER" "$WORK"' EXIT
+# CPUs the node advertises (config_overrides): the docs' construction job asks for 8 ranks x 4
+export RF_SLURM_CPUS=${RF_SLURM_CPUS:-32}
 if ! "$HERE/cluster-up.sh" "$CLUSTER" 2>"$WORK/up.log"; then
     cat "$WORK/up.log" "$CLUSTER"/log/*.log 2>/dev/null | tail -20
     not_ok "a private Slurm cluster starts"
@@ -72,4 +75,7 @@ check "the crash left no checkpoint" test ! -e "$WORK/crashed/checkpoint.h5"
 check "the rerun completes" mpirun_rf 2 run "${SLOW[@]}" --out "$WORK/crashed"
 check "its checkpoint equals an uninterrupted run's" \
     same_bytes "$WORK/reference-slow/checkpoint.h5" "$WORK/crashed/checkpoint.h5" 14
+
+# 5. the sbatch examples of README.md and docs/*.md: each job must complete
+check "the docs' sbatch examples run and their jobs complete" bash "$HERE/../docs/test_doc_commands.sh" --slurm
 finish
