@@ -4,6 +4,8 @@
 #include <cblas.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "common/rf_error.h"
 #include "common/rf_log.h" /* rf_now */
@@ -21,4 +23,17 @@ double rf_sgemm_rate(int n, int reps) {
     free(c);
     free(a);
     return 2.0 * n * n * n / best;
+}
+
+const char *rf_blas_core(void) { return openblas_get_corename(); }
+
+const char *rf_blas_core_advice(void) {
+    static const char *const before_avx2[] = {"Prescott", "Core2", "Penryn", "Dunnington",
+                                              "Nehalem", "Sandybridge", "Atom"};
+    const char *core = rf_blas_core();
+    int old = 0;
+    for (size_t i = 0; i < sizeof before_avx2 / sizeof *before_avx2; i++)
+        old |= strcasecmp(core, before_avx2[i]) == 0;
+    if (!old || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return NULL;
+    return __builtin_cpu_supports("avx512f") ? "SKYLAKEX" : "HASWELL";
 }

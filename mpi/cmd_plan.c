@@ -74,6 +74,9 @@ int rf_cmd_plan(int argc, char **argv) {
         printf("this machine: %.1f GFLOP/s (sgemm %d^3 on %d thread%s%s); each rank is assumed to "
                "run at it\n\n", gflops, RATE_N, threads, threads == 1 ? "" : "s",
                getenv("OMP_NUM_THREADS") ? "" : "; set OMP_NUM_THREADS to a rank's threads");
+        if (rf_blas_core_advice())
+            printf("(OpenBLAS runs its %s kernels on this CPU: OPENBLAS_CORETYPE=%s would be "
+                   "faster)\n\n", rf_blas_core(), rf_blas_core_advice());
     }
     printf("%5s  %-52s %14s %8s %12s\n", "order", "task", "shape", "bits/w", "GFLOP");
     double total = 0, weights = 0, bits = 0;

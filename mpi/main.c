@@ -6,6 +6,7 @@
 
 #include "common/rf_error.h"
 #include "common/rf_version.h"
+#include "kernels/blas_rate.h"
 #include "mpi/commands.h"
 
 static void usage(FILE *f) {
@@ -28,7 +29,10 @@ int main(int argc, char **argv) {
         return argc < 2 ? RF_EXIT_USAGE : RF_EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("riverforge %s\n", RF_VERSION);
+        const char *advice = rf_blas_core_advice();
+        printf("riverforge %s (OpenBLAS %s kernels", RF_VERSION, rf_blas_core());
+        if (advice) printf("; this CPU runs better ones: set OPENBLAS_CORETYPE=%s", advice);
+        printf(")\n");
         return RF_EXIT_OK;
     }
     const char *cmd = argv[1];

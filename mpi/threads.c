@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/rf_log.h"
+#include "kernels/blas_rate.h"
 
 int rf_choose_threads(int rank, int ranks_on_node) {
     cpu_set_t mask;
@@ -23,5 +24,9 @@ int rf_choose_threads(int rank, int ranks_on_node) {
         rf_warn("%d threads per rank but each rank is bound to %d CPU(s): use mpirun --bind-to none "
                 "or --map-by slot:PE=%d (srun: --cpus-per-task=%d)", threads, allowed, threads, threads);
     openblas_set_num_threads(threads);
+    const char *advice = rf_blas_core_advice();
+    if (advice && rank == 0)
+        rf_warn("OpenBLAS did not recognize this CPU and runs its %s kernels, several times slower "
+                "than the CPU allows: set OPENBLAS_CORETYPE=%s", rf_blas_core(), advice);
     return threads;
 }
