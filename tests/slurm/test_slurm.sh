@@ -34,8 +34,8 @@ check "its checkpoint equals an mpirun run's" same_bytes "$WORK/reference/checkp
 check "its output has progress lines and the summary table" grep -q "tasks\] .*% of work" "$WORK/job-$job.out"
 
 # 1b. the multi-node script, on this one node with CPU ranks
-job=$(RF_DEVICE=cpu submit -N1 -n2 "$JOBS/multinode.sbatch" "${FLAGS[@]}" --out "$WORK/multi")
-check "multinode.sbatch (RF_DEVICE=cpu) completes" "$HERE/job-wait.sh" "$job" 300
+job=$(submit -N1 -n2 "$JOBS/multinode.sbatch" "${FLAGS[@]}" --out "$WORK/multi")
+check "multinode.sbatch (default device) completes" "$HERE/job-wait.sh" "$job" 300
 check "its checkpoint equals an mpirun run's" same_bytes "$WORK/reference/checkpoint.h5" "$WORK/multi/checkpoint.h5" 14
 
 # 2. a job array over two configurations
