@@ -10,21 +10,24 @@ static _Thread_local char last_error[2048];
 static _Thread_local const char *last_field; /* a string literal of the kernel's */
 static void (*fatal_handler)(int) = NULL;
 
+static void record(const char *field, const char *fmt, va_list ap) {
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    last_field = field;
+}
+
 int rf_fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    record(NULL, fmt, ap);
     va_end(ap);
-    last_field = NULL;
     return RF_ERR;
 }
 
 int rf_fail_field(const char *field, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    record(field, fmt, ap);
     va_end(ap);
-    last_field = field;
     return RF_ERR;
 }
 

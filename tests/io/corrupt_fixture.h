@@ -35,4 +35,9 @@ static inline void flip_byte(const char *path, off_t at) {
     close(fd);
 }
 
+/* One byte inside the first chunk of dataset dset: what Fletcher32 must catch. */
+static inline void damage_first_chunk(const char *path, const char *dset) {
+    flip_byte(path, (off_t)first_chunk(path, dset) + 5);
+}
+
 #endif

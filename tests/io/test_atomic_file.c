@@ -12,13 +12,12 @@
 #include <cmocka.h>
 
 #include "tests/fixtures/tmpdir.h"
+#include "full_disk_fixture.h"
 #include "io_asserts.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,15 +117,9 @@ static void test_failed_write_keeps_old_file(void **state) {
     char *data = malloc(big);
     memset(data, 'x', big);
     const void *parts[1] = {data};
-    struct rlimit old, small;
-    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-    small = old;
-    small.rlim_cur = 16384;
-    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    const full_disk disk = full_disk_begin(16384);
     int rc = rf_atomic_write(path, 1, parts, &big);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, old_handler);
+    full_disk_end(&disk);
     free(data);
     assert_int_equal(rc, RF_ERR);
     assert_error_mentions(path, "cannot write");

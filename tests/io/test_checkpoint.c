@@ -109,7 +109,7 @@ static void assemble_flipped_byte(void **state, const char *leaf) {
     write_matrix_shard(state, path, &f, CONFIG);
     char dset[512];
     snprintf(dset, sizeof dset, "/matrices/%s/%s", f.rec.name, leaf);
-    flip_byte(path, (off_t)first_chunk(path, dset) + 5);
+    damage_first_chunk(path, dset);
     snprintf(want, sizeof want, "/matrices/%s/%s", f.rec.name, leaf);
 
     const char *shards[1] = {path}, *names[1] = {f.rec.name};
@@ -133,7 +133,7 @@ static void test_assemble_flipped_generator_byte(void **state) {
     vit_fixture f;
     write_vit_shard(state, path, &f, CONFIG);
     snprintf(dset, sizeof dset, "/vit/%s/generator/angles", VIT_NAME);
-    flip_byte(path, (off_t)first_chunk(path, dset) + 5);
+    damage_first_chunk(path, dset);
     const char *shards[1] = {path}, *names[1] = {VIT_NAME};
     const rf_record_kind kinds[1] = {RF_RECORD_VIT};
     char ckpt[4096];

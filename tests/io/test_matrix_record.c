@@ -12,17 +12,16 @@
 #include <cmocka.h>
 
 #include "tests/fixtures/tmpdir.h"
+#include "full_disk_fixture.h"
 #include "corrupt_fixture.h"
 #include "io_asserts.h"
 #include "matrix_fixture.h"
 
 #include <hdf5.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,7 +139,7 @@ static void flipped_byte(void **state, const char *leaf) {
     write_matrix_shard(state, path, &f, CONFIG);
     char dset[512];
     snprintf(dset, sizeof dset, "/matrices/%s/%s", f.rec.name, leaf);
-    flip_byte(path, (off_t)first_chunk(path, dset) + 5);
+    damage_first_chunk(path, dset);
     snprintf(want, sizeof want, "/matrices/%s/%s", f.rec.name, leaf);
 
     assert_int_equal(rf_matrix_shard_verify(path, f.rec.name, CONFIG, NULL), RF_ERR);
@@ -216,15 +215,9 @@ static void test_write_full_disk(void **state) {
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     matrix_fixture f;
     make_matrix_fixture(&f, "w", 256, 1024, 2, 8, 1, 8, 1); /* 64 KiB of codes */
-    struct rlimit old, small;
-    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-    small = old;
-    small.rlim_cur = 16384;
-    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    const full_disk disk = full_disk_begin(16384);
     int rc = rf_matrix_shard_write(path, CONFIG, &f.rec);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, old_handler);
+    full_disk_end(&disk);
     assert_int_equal(rc, RF_ERR);
     assert_error_mentions(path, "cannot write");
     assert_false(exists(path));
