@@ -49,8 +49,9 @@ int rf_cmd_plan(int argc, char **argv) {
                     "weight and predicted work, and the predicted work and time of each rank.\n\n"
                     "Times are the predicted FLOP over this machine's sgemm rate, measured at startup\n"
                     "on the threads OMP_NUM_THREADS gives (set it to a rank's threads), or over\n"
-                    "--gflops. With --relative_mse_tolerance > 0 a matrix may stop before\n"
-                    "--max_epochs; every epoch is counted, so the times are upper bounds.",
+                    "--gflops. Every epoch up to --max_epochs is counted: with\n"
+                    "--relative_mse_tolerance > 0 most matrices stop much sooner, and the times\n"
+                    "are upper bounds.",
                     opts, nopts);
         return RF_EXIT_OK;
     }
@@ -97,20 +98,20 @@ int rf_cmd_plan(int argc, char **argv) {
     double makespan = rf_tasks_predict_ranks(&list, ranks, rank_cost);
     printf("\n%d tasks, %.3g weights, %.4f bits/weight, %.1f GFLOP in all\n", list.n, weights,
            bits / weights, total * 1e-9);
-    /* AQLM stops a matrix early when an epoch improves it by less than the tolerance; the
-     * prediction counts every epoch, so with a tolerance it bounds the time from above. */
-    const char *about = cfg.relative_mse_tolerance > 0 ? "at most" : "about";
     char time[32];
     for (int r = 0; r < ranks; r++) {
         format_duration(rank_cost[r] * 1e-9 / gflops, time, sizeof time);
-        printf("rank %4d: %10.1f GFLOP, %s %s at %.3g GFLOP/s\n", r, rank_cost[r] * 1e-9, about, time,
+        printf("rank %4d: %10.1f GFLOP, about %s at %.3g GFLOP/s\n", r, rank_cost[r] * 1e-9, time,
                gflops);
     }
     format_duration(makespan * 1e-9 / gflops, time, sizeof time);
-    printf("predicted wall time: %s %s (longest rank)\n", about, time);
+    printf("predicted wall time: about %s (longest rank)\n", time);
+    /* AQLM stops a matrix when an epoch improves it by less than the tolerance; the prediction
+     * counts every epoch, so with a tolerance it bounds the work from above. */
     if (cfg.relative_mse_tolerance > 0)
-        printf("(upper bounds: every epoch up to --max_epochs %d is counted; --relative_mse_tolerance "
-               "%g may stop a matrix sooner)\n", cfg.max_epochs, cfg.relative_mse_tolerance);
+        printf("(an upper bound: every epoch up to --max_epochs %d is counted, and "
+               "--relative_mse_tolerance %g stops most matrices much sooner)\n", cfg.max_epochs,
+               cfg.relative_mse_tolerance);
     free(rank_cost);
     rf_tasks_free(&list);
     rf_st_close(&m);
