@@ -14,6 +14,7 @@
 #include "common/rf_half.h"
 #include "common/rf_rng.h"
 #include "io/matrix_record.h"
+#include "corrupt_fixture.h"
 
 typedef struct {
     rf_aqlm_matrix q;
@@ -60,6 +61,15 @@ static inline void write_matrix_shard(void **state, char *path, matrix_fixture *
     in_dir(path, state, "shard.h5");
     make_matrix_fixture(f, "model.layers.3.mlp.gate_proj", 64, 128, 2, 8, 1, 8, 3);
     assert_int_equal(rf_matrix_shard_write(path, config, &f->rec), RF_OK);
+}
+
+/* write_matrix_shard, then one byte of the first chunk of its dataset LEAF flipped; dset [512]
+ * receives that dataset's path, which the errors must name. */
+static inline void write_damaged_matrix_shard(void **state, char *path, matrix_fixture *f,
+                                              const char *config, const char *leaf, char *dset) {
+    write_matrix_shard(state, path, f, config);
+    snprintf(dset, 512, "/matrices/%s/%s", f->rec.name, leaf);
+    damage_first_chunk(path, dset);
 }
 
 /* Bit-exact: -0 must stay -0 and every fp16 value come back as written. */

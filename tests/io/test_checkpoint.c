@@ -104,13 +104,9 @@ static void test_assemble_empty(void **state) {
 /* One flipped byte in a shard's chunk: assembly reads every copied dataset back, so the Fletcher32
  * checksum catches it there too, and no checkpoint is left behind. */
 static void assemble_flipped_byte(void **state, const char *leaf) {
-    char path[4096], want[256], ckpt[4096];
+    char path[4096], want[512], ckpt[4096];
     matrix_fixture f;
-    write_matrix_shard(state, path, &f, CONFIG);
-    char dset[512];
-    snprintf(dset, sizeof dset, "/matrices/%s/%s", f.rec.name, leaf);
-    damage_first_chunk(path, dset);
-    snprintf(want, sizeof want, "/matrices/%s/%s", f.rec.name, leaf);
+    write_damaged_matrix_shard(state, path, &f, CONFIG, leaf, want);
 
     const char *shards[1] = {path}, *names[1] = {f.rec.name};
     in_dir(ckpt, state, "checkpoint.h5");

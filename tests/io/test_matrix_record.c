@@ -134,13 +134,9 @@ static void test_verify_missing_name(void **state) {
 /* One flipped byte in a chunk's raw data: the Fletcher32 checksum must catch it, in verify and
  * in rf_matrix_read (in assembly: test_checkpoint.c). */
 static void flipped_byte(void **state, const char *leaf) {
-    char path[4096], want[256];
+    char path[4096], want[512];
     matrix_fixture f;
-    write_matrix_shard(state, path, &f, CONFIG);
-    char dset[512];
-    snprintf(dset, sizeof dset, "/matrices/%s/%s", f.rec.name, leaf);
-    damage_first_chunk(path, dset);
-    snprintf(want, sizeof want, "/matrices/%s/%s", f.rec.name, leaf);
+    write_damaged_matrix_shard(state, path, &f, CONFIG, leaf, want);
 
     assert_int_equal(rf_matrix_shard_verify(path, f.rec.name, CONFIG, NULL), RF_ERR);
     assert_error_mentions(path, want);
