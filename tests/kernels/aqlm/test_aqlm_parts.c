@@ -1,7 +1,7 @@
 /* test_aqlm_parts.c -- the small AQLM parts against their _ref twins and hand values: candidate
  * scoring (top-k), k-means assignment and fitting (and its progress), dequantization (aqlm.h's
- * formula), errors (NaN where undefined), bits per weight, Adam, scales, the configuration checks' messages and the
- * quick configuration. */
+ * formula), errors (NaN where undefined), bits per weight, Adam, scales, the configuration
+ * checks' messages and the quick configuration. */
 #include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
