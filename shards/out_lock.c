@@ -52,8 +52,10 @@ static int refuse(const char *out_dir, const char *path, int fd) {
     holder[n > 0 ? n : 0] = '\0';
     holder[strcspn(holder, "\n")] = '\0';
     const short type = held_lock(fd, &pid);
-    char now[64] = "";
-    if (type != F_UNLCK && pid > 0) snprintf(now, sizeof now, "; process %ld holds it now", (long)pid);
+    char now[64] = "", named[32];
+    snprintf(named, sizeof named, ", pid %ld,", (long)pid);
+    if (type != F_UNLCK && pid > 0 && !strstr(holder, named)) /* a rank that outlived rank 0 */
+        snprintf(now, sizeof now, "; process %ld holds it now", (long)pid);
     close(fd);
     return rf_fail("--out %s is in use by another run (%s%s; lock %s): wait for it to end or stop "
                    "it (the ranks of a killed mpirun can live on for seconds)", out_dir,

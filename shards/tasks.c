@@ -103,9 +103,11 @@ int rf_task_name_check(const char *name) {
     for (const unsigned char *c = (const unsigned char *)name; *c; c++)
         if (*c < ' ' || *c > '~' || *c == '/') {
             const int at = (int)((const char *)c - name);
-            return rf_fail("tensor %.*s%s: a name that names a shard file must be printable ASCII "
-                           "without '/' (byte %d is 0x%02x)", *c == '/' ? shown : at, name,
-                           *c == '/' ? more : "...", at, *c);
+            char what[8];
+            snprintf(what, sizeof what, *c == '/' ? "'/'" : "0x%02x", *c);
+            return rf_fail("tensor %.*s%s: its name becomes a shard file's in OUT/shards, so it must "
+                           "be printable ASCII without '/' (byte %d is %s)",
+                           *c == '/' ? shown : at, name, *c == '/' ? more : "...", at, what);
         }
     if (name[0] == '.' || strstr(name, ".."))
         return rf_fail("tensor %.*s%s: a name that starts with '.' or holds \"..\" cannot name a "
@@ -201,12 +203,13 @@ int rf_tasks_check_memory(const rf_task_list *list, const rf_aqlm_config *aqlm,
         const double need = rf_task_predicted_bytes(t, aqlm, gen, with_xtx);
         if (need * ranks_on_node > bytes_available)
             return rf_fail("%s [%lld, %lld]: %s needs about %.0f bytes (%.1f GiB) per rank, and %d "
-                           "rank%s on this node have %.0f bytes (%.1f GiB): run fewer ranks per "
+                           "rank%s on this node %s %.0f bytes (%.1f GiB): run fewer ranks per "
                            "node, or on a node with more memory", t->name,
                            (long long)t->out_features, (long long)t->in_features,
                            t->kind == RF_TASK_VIT ? rf_gen_kind_name(gen->kind) : "AQLM", need,
                            need / (1 << 30), ranks_on_node, ranks_on_node == 1 ? "" : "s",
-                           bytes_available, bytes_available / (1 << 30));
+                           ranks_on_node == 1 ? "has" : "have", bytes_available,
+                           bytes_available / (1 << 30));
     }
     return RF_OK;
 }
