@@ -1,6 +1,7 @@
 /* cmd_run.c -- `riverforge run`: the orchestration of a construction run over MPI ranks.
  *
  *   flags      every rank parses them (run_flags.h); bad input stops all ranks with one line
+ *   lock       rank 0 locks OUT, then the others join the lock (shards/out_lock.h): one run per OUT
  *   prepare    every rank reads the safetensors headers and builds the same ordered task list
  *              (shards/tasks.h), checks the XTX file and the memory; rank 0 creates OUT and
  *              checks or writes its manifest (shards/manifest.h)

@@ -174,12 +174,28 @@ static void test_aqlm_task_memory(void **state) {
     assert_non_null(strstr(rf_last_error(), "4 ranks on this node"));
 }
 
+/* VIT tasks are checked by the same rule, with their generator's prediction. */
+static void test_vit_task_memory(void **state) {
+    (void)state;
+    const rf_aqlm_config c = rf_aqlm_config_default();
+    const rf_gen_config g = rf_gen_config_default(RF_GEN_QGP);
+    rf_task vit = {.kind = RF_TASK_VIT, .name = "vision_model.encoder.layers.1.mlp.fc1",
+                   .out_features = 4096, .in_features = 1024};
+    rf_task_list l = {.n = 1, .tasks = &vit};
+    const double need = rf_task_predicted_bytes(&vit, &c, &g, 1);
+    assert_true(need == rf_gen_predicted_bytes(4096, 1024, &g));
+    assert_int_equal(rf_tasks_check_memory(&l, &c, &g, 1, 2, 2 * need), RF_OK);
+    assert_int_equal(rf_tasks_check_memory(&l, &c, &g, 1, 2, 2 * need - 1), RF_ERR);
+    assert_non_null(strstr(rf_last_error(), "vision_model.encoder.layers.1.mlp.fc1 [4096, 1024]: qgp needs about "));
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
     const struct CMUnitTest tests[] = {T(test_selects_llm_linears_in_cost_order),
                                        T(test_only_and_its_errors), T(test_predicted_ranks),
                                        T(test_layers_against_config),
                                        T(test_names_that_cannot_be_files),
-                                       T(test_build_refuses_bad_names), T(test_aqlm_task_memory)};
+                                       T(test_build_refuses_bad_names), T(test_aqlm_task_memory),
+                                       T(test_vit_task_memory)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
