@@ -36,8 +36,8 @@ static short held_lock(int fd, pid_t *pid) {
 
 static int lock_error(const char *out_dir, const char *path, int err) {
     if (err == ENOLCK || err == ENOSYS || err == EOPNOTSUPP || err == EINVAL)
-        return rf_fail("--out %s: cannot lock %s: %s (the file system supports no POSIX locks, which "
-                       "keep two runs apart; on Lustre mount with -o flock)", out_dir, path,
+        return rf_fail("--out %s: cannot lock %s: %s (the file system supports no POSIX locks, "
+                       "which keep two runs apart; on Lustre mount with -o flock)", out_dir, path,
                        strerror(err));
     return rf_fail("--out %s: cannot lock %s: %s", out_dir, path, strerror(err));
 }

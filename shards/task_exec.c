@@ -50,7 +50,8 @@ static int run_aqlm(const rf_task_context *c, const rf_task *t, rf_aqlm_stats *s
     if (rc == RF_CANCELLED) return rc;
     if (rc != RF_OK) rf_die_user("%s: %s", t->name, rf_last_error());
     /* An undefined relative error is refused, not reported as 0 (rf_aqlm_errors). */
-    if (isnan(stats->rel_w_err)) rf_die_user("%s: the matrix is all zero: no relative error", t->name);
+    if (isnan(stats->rel_w_err))
+        rf_die_user("%s: the matrix is all zero: its relative error is undefined", t->name);
     if (isnan(stats->rel_act_err))
         rf_die_user("--xtx %s: /xtx/%s gives tr(W XTX W^T) <= 0 for matrix %s (W lies in its null "
                     "space): the relative activation error is undefined", c->xtx_path, t->name,

@@ -105,8 +105,8 @@ int rf_task_name_check(const char *name) {
             const int at = (int)((const char *)c - name);
             char what[8];
             snprintf(what, sizeof what, *c == '/' ? "'/'" : "0x%02x", *c);
-            return rf_fail("tensor %.*s%s: its name becomes a shard file's in OUT/shards, so it must "
-                           "be printable ASCII without '/' (byte %d is %s)",
+            return rf_fail("tensor %.*s%s: its name becomes a shard file's in OUT/shards, so it "
+                           "must be printable ASCII without '/' (byte %d is %s)",
                            *c == '/' ? shown : at, name, *c == '/' ? more : "...", at, what);
         }
     if (name[0] == '.' || strstr(name, ".."))
@@ -167,21 +167,22 @@ int rf_tasks_check_layers(const rf_st_model *model, const rf_hf_config *config,
  * The beam search's per-thread scratch (kilobytes) is left out. */
 double rf_aqlm_task_bytes(int64_t out, int64_t in, const rf_aqlm_config *cfg, int with_xtx) {
     const double S = (double)out * (double)in, M = cfg->num_codebooks, B = cfg->beam_size;
-    const double K = (double)(1 << cfg->nbits_per_codebook), d = cfg->out_group_size * cfg->in_group_size;
+    const double K = (double)(1 << cfg->nbits_per_codebook);
+    const double d = cfg->out_group_size * cfg->in_group_size;
     const double Og = (double)(out / cfg->out_group_size), Ig = (double)(in / cfg->in_group_size);
     const double n = Og * Ig, xtx = with_xtx ? (double)in * (double)in : 0;
-    const double points = cfg->init_max_points_per_centroid > 0 &&
-                                  cfg->init_max_points_per_centroid * K < n
-                              ? cfg->init_max_points_per_centroid * K : n;
-    const double codebooks = 4 * M * K * d;
-    const double held = 4 * S + 4 * xtx + 2 * n * M + codebooks + 4 * Og;
+    const double ppc = cfg->init_max_points_per_centroid;
+    const double fitted = ppc > 0 && ppc * K < n ? ppc * K : n; /* k-means points */
+    const double codebooks = 4 * M * K * d, codes = 2 * n * M;
+    const double held = 4 * S + 4 * xtx + codes + codebooks + 4 * Og;
     const double check = 8 * xtx;
-    const double init = 4 * S + 4 * S + (points < n ? 12 * points * d : 0) + 4 * points + 4 * n +
-                        12 * K * d + 4 * n;
-    const double epochs = 3 * codebooks + 12 * Og + 8 * S + 8 * M * (K + 1) + 8 * M * n +
-                          12 * Ig * M + 4 * B * S + 2 * B * n * M + 16 * B * Og + 4 * Og + 4 * S +
-                          4 * M * K;
-    const double errors = 16 * S + 4 * S + 16 * out + (with_xtx ? 8 * 128 * (double)in + 16 * 128 * out : 0);
+    const double init = 8 * S + (fitted < n ? (4 * d + 8) * fitted : 0) + 4 * fitted + 8 * n +
+                        12 * K * d;
+    const double adam = 3 * codebooks + 12 * Og, index = 8 * M * (K + 1) + 8 * M * n;
+    const double beam = 4 * B * S + B * codes + 16 * B * Og + 4 * Og + 4 * S + 4 * M * K;
+    const double epochs = adam + 8 * S + index + 12 * Ig * M + beam;
+    const double panels = with_xtx ? 8 * 128 * (double)in + 16 * 128 * (double)out : 0;
+    const double errors = 16 * S + 4 * S + 16 * (double)out + panels;
     double peak = check;
     if (init > peak) peak = init;
     if (epochs > peak) peak = epochs;
@@ -191,8 +192,8 @@ double rf_aqlm_task_bytes(int64_t out, int64_t in, const rf_aqlm_config *cfg, in
 
 double rf_task_predicted_bytes(const rf_task *t, const rf_aqlm_config *aqlm,
                                const rf_gen_config *gen, int with_xtx) {
-    return t->kind == RF_TASK_VIT ? rf_gen_predicted_bytes(t->out_features, t->in_features, gen)
-                                  : rf_aqlm_task_bytes(t->out_features, t->in_features, aqlm, with_xtx);
+    if (t->kind == RF_TASK_VIT) return rf_gen_predicted_bytes(t->out_features, t->in_features, gen);
+    return rf_aqlm_task_bytes(t->out_features, t->in_features, aqlm, with_xtx);
 }
 
 int rf_tasks_check_memory(const rf_task_list *list, const rf_aqlm_config *aqlm,
