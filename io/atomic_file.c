@@ -69,7 +69,7 @@ static int write_all(int fd, const void *buf, size_t n) {
 
 int rf_atomic_write(const char *path, int nparts, const void *const *parts, const size_t *sizes) {
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    if (snprintf(tmp, sizeof tmp, "%s" RF_ATOMIC_TMP_SUFFIX, path) >= (int)sizeof tmp)
         return rf_fail("%s: path too long", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return rf_fail("%s: cannot create: %s", tmp, strerror(errno));

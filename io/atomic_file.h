@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+/* What rf_atomic_write appends to PATH for the bytes in flight. A fixed name: the run's lock on
+ * OUT (shards/out_lock.h) keeps other runs out, and inside a run every file has one writer. */
+#define RF_ATOMIC_TMP_SUFFIX ".tmp"
+
 /* fsync tmp_path, rename it to final_path, fsync final_path's directory. RF_ERR naming the path
  * and strerror when any step fails (tmp_path is removed then). */
 int rf_atomic_commit(const char *tmp_path, const char *final_path);

@@ -1,7 +1,8 @@
 /* cmd_plan.c -- `riverforge plan`: the task list of a run without running it: tasks in run
  * order with shapes, bits per weight and predicted work, and the predicted work and time per
  * rank. Times divide the predicted FLOP by this machine's sgemm rate, measured at startup on the
- * threads OMP_NUM_THREADS gives (or --gflops). */
+ * threads OMP_NUM_THREADS gives (or --gflops). The predicted peak memory per rank, and a task that
+ * does not fit this machine's memory is refused as run refuses it (shards/tasks.h). */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,12 @@ static void format_duration(double seconds, char *buf, size_t len) {
     else if (seconds < 7200) snprintf(buf, len, "%.1f min", seconds / 60);
     else if (seconds < 172800) snprintf(buf, len, "%.1f h", seconds / 3600);
     else snprintf(buf, len, "%.1f days", seconds / 86400);
+}
+
+/* "700 MiB", "3.2 GiB": a task's peak spans megabytes to terabytes. */
+static void format_bytes(double bytes, char *buf, size_t len) {
+    if (bytes < (1 << 30)) snprintf(buf, len, "%.0f MiB", bytes / (1 << 20));
+    else snprintf(buf, len, "%.1f GiB", bytes / (1 << 30));
 }
 
 int rf_cmd_plan(int argc, char **argv) {
@@ -63,6 +70,10 @@ int rf_cmd_plan(int argc, char **argv) {
     rf_task_list list = {0};
     if (rc == RF_OK) rc = rf_st_open(&m, model);
     if (rc == RF_OK) rc = rf_tasks_build(&m, only, &cfg, &vit, 0, &list);
+    /* What run would refuse on this machine with one rank, counting an XTX per matrix (the usual
+     * run; without --xtx a run needs less). */
+    const double memory = rf_node_memory_bytes();
+    if (rc == RF_OK) rc = rf_tasks_check_memory(&list, &cfg, &vit.gen, 1, 1, memory);
     if (rc != RF_OK) {
         rf_cli_flag_error(opts, nopts); /* a kernel's setting, named as its flag */
         fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
@@ -112,6 +123,17 @@ int rf_cmd_plan(int argc, char **argv) {
         printf("(an upper bound: every epoch up to --max_epochs %d is counted, and "
                "--relative_mse_tolerance %g stops most matrices much sooner)\n", cfg.max_epochs,
                cfg.relative_mse_tolerance);
+    int largest = 0;
+    double peak = 0;
+    for (int i = 0; i < list.n; i++) {
+        const double b = rf_task_predicted_bytes(&list.tasks[i], &cfg, &vit.gen, 1);
+        if (b > peak) peak = b, largest = i;
+    }
+    char need[32], have[32];
+    format_bytes(peak, need, sizeof need);
+    format_bytes(memory, have, sizeof have);
+    printf("predicted peak memory per rank: %s (%s, with its XTX); this machine's %s hold %d such "
+           "ranks\n", need, list.tasks[largest].name, have, (int)(memory / peak));
     free(rank_cost);
     rf_tasks_free(&list);
     rf_st_close(&m);

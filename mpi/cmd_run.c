@@ -1,6 +1,7 @@
 /* cmd_run.c -- `riverforge run`: the orchestration of a construction run over MPI ranks.
  *
  *   flags      every rank parses them (run_flags.h); bad input stops all ranks with one line
+ *   lock       rank 0 locks OUT, then the others join the lock (shards/out_lock.h): one run per OUT
  *   prepare    every rank reads the safetensors headers and builds the same ordered task list
  *              (shards/tasks.h), checks the XTX file and the memory; rank 0 creates OUT and
  *              checks or writes its manifest (shards/manifest.h)
@@ -29,6 +30,7 @@
 #include "mpi/run_flags.h"
 #include "mpi/threads.h"
 #include "shards/manifest.h"
+#include "shards/out_lock.h"
 #include "shards/resume.h"
 #include "shards/run_output.h"
 #include "shards/task_exec.h"
@@ -94,10 +96,9 @@ static int prepare(run_state *s) {
                              t->name);
         }
     }
-    if (rc == RF_OK) {
-        const double memory = 0.8 * (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-        rc = rf_vit_tasks_check_memory(&s->tasks, &s->f.vit.gen, s->ranks_on_node, memory);
-    }
+    if (rc == RF_OK)
+        rc = rf_tasks_check_memory(&s->tasks, &s->f.cfg, &s->f.vit.gen, s->f.xtx != NULL,
+                                   s->ranks_on_node, rf_node_memory_bytes());
     if (rc == RF_OK && s->rank == 0) rc = rf_run_make_dirs(s->f.out);
     if (rc == RF_OK && s->rank == 0) {
         char fingerprint[17];
@@ -141,8 +142,8 @@ static int find_done(const run_state *s, unsigned char *done, rf_task_outcome *o
 static int execute_task(void *ctx, int task, void *result, rf_progress_fn progress,
                         void *progress_ctx) {
     const run_state *s = ctx;
-    const rf_task_context c = {.model = &s->model, .xtx = s->xtx, .aqlm = &s->f.cfg,
-                               .gen = &s->f.vit.gen, .out_dir = s->f.out,
+    const rf_task_context c = {.model = &s->model, .xtx = s->xtx, .xtx_path = s->f.xtx,
+                               .aqlm = &s->f.cfg, .gen = &s->f.vit.gen, .out_dir = s->f.out,
                                .config_json = s->config_json};
     return rf_task_execute(&c, &s->tasks.tasks[task], result, progress, progress_ctx);
 }
@@ -214,6 +215,11 @@ int rf_cmd_run(int argc, char **argv) {
     if (rf_mpi_agree(rc) != RF_OK) return RF_EXIT_USAGE;
     s.ranks_on_node = rf_mpi_ranks_on_node();
     s.threads = rf_choose_threads(s.rank, s.ranks_on_node);
+    /* One run at a time on OUT, before anything is written there: rank 0 first, then the others
+     * (shards/out_lock.h); every rank holds it until it exits. */
+    if (rf_mpi_agree(s.rank == 0 ? rf_out_lock_take(s.f.out, s.nranks) : RF_OK) != RF_OK ||
+        rf_mpi_agree(s.rank == 0 ? RF_OK : rf_out_lock_join(s.f.out)) != RF_OK)
+        return RF_EXIT_USAGE;
     if (s.f.embedded && prepare_embedded_model(&s) != RF_OK) return RF_EXIT_USAGE;
     s.config_json = rf_run_config_json(&s.f.cfg, &s.f.vit, s.f.seed, s.f.xtx);
     if (prepare(&s) != RF_OK) return RF_EXIT_USAGE;

@@ -1,12 +1,14 @@
 /* task_exec.c -- see task_exec.h. */
 #include "shards/task_exec.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "common/rf_error.h"
 #include "common/rf_log.h"
 #include "io/matrix_record.h"
 #include "io/vit_record.h"
+#include "shards/xtx_check.h"
 
 /* Between the kernel and the driver's callback: the loss of each epoch goes to the rank's log. */
 typedef struct {
@@ -37,6 +39,9 @@ static int run_aqlm(const rf_task_context *c, const rf_task *t, rf_aqlm_stats *s
         xtx = rf_malloc((size_t)(in * in) * sizeof *xtx);
         if (rf_xtx_read(c->xtx, t->name, in, xtx, &nsamples) != RF_OK)
             rf_die_user("%s", rf_last_error());
+        if (rf_xtx_check_psd(xtx, in) != RF_OK)
+            rf_die_user("--xtx %s: /xtx/%s (for matrix %s) %s", c->xtx_path, t->name, t->name,
+                        rf_last_error());
     }
     rf_aqlm_matrix q;
     const int rc = rf_aqlm_quantize(w, xtx, out, in, c->aqlm, t->seed, &q, stats, log_epochs, progress);
@@ -44,6 +49,13 @@ static int run_aqlm(const rf_task_context *c, const rf_task *t, rf_aqlm_stats *s
     free(xtx);
     if (rc == RF_CANCELLED) return rc;
     if (rc != RF_OK) rf_die_user("%s: %s", t->name, rf_last_error());
+    /* An undefined relative error is refused, not reported as 0 (rf_aqlm_errors). */
+    if (isnan(stats->rel_w_err))
+        rf_die_user("%s: the matrix is all zero: its relative error is undefined", t->name);
+    if (isnan(stats->rel_act_err))
+        rf_die_user("--xtx %s: /xtx/%s gives tr(W XTX W^T) <= 0 for matrix %s (W lies in its null "
+                    "space): the relative activation error is undefined", c->xtx_path, t->name,
+                    t->name);
     char path[4096];
     rf_task_shard_path(c->out_dir, t, path, sizeof path);
     const rf_matrix_record rec = {.name = t->name, .q = &q, .stats = stats, .device = "cpu"};

@@ -1,13 +1,16 @@
 /* tasks.c -- see tasks.h. */
 #include "shards/tasks.h"
 
+#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
+#include "io/atomic_file.h"
 
 /* group 2: the layer index */
 static const char *LLM_LINEAR =
@@ -71,6 +74,7 @@ int rf_tasks_build(const rf_st_model *model, const char *only_regex, const rf_aq
     }
     if (rc == RF_OK && vit && vit->npairs > 0)
         rc = rf_vit_tasks_add(model, vit, only_regex ? &only : NULL, run_seed, list);
+    for (int i = 0; i < list->n && rc == RF_OK; i++) rc = rf_task_name_check(list->tasks[i].name);
     regfree(&linear);
     if (only_regex) regfree(&only);
     if (rc == RF_OK && list->n == 0)
@@ -88,6 +92,30 @@ int rf_tasks_build(const rf_st_model *model, const char *only_regex, const rf_aq
 void rf_tasks_free(rf_task_list *list) {
     free(list->tasks);
     memset(list, 0, sizeof *list);
+}
+
+/* A shard is OUT/shards/NAME.h5, written through NAME.h5.tmp: the name must stay one file name
+ * inside OUT/shards. Names are cut at 80 characters in messages, at a bad byte before it. */
+int rf_task_name_check(const char *name) {
+    const size_t len = strlen(name), longest = NAME_MAX - strlen(".h5" RF_ATOMIC_TMP_SUFFIX);
+    const int shown = len > 80 ? 80 : (int)len;
+    const char *more = len > 80 ? "..." : "";
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        if (*c < ' ' || *c > '~' || *c == '/') {
+            const int at = (int)((const char *)c - name);
+            char what[8];
+            snprintf(what, sizeof what, *c == '/' ? "'/'" : "0x%02x", *c);
+            return rf_fail("tensor %.*s%s: its name becomes a shard file's in OUT/shards, so it "
+                           "must be printable ASCII without '/' (byte %d is %s)",
+                           *c == '/' ? shown : at, name, *c == '/' ? more : "...", at, what);
+        }
+    if (name[0] == '.' || strstr(name, ".."))
+        return rf_fail("tensor %.*s%s: a name that starts with '.' or holds \"..\" cannot name a "
+                       "shard file in OUT/shards", shown, name, more);
+    if (len > longest)
+        return rf_fail("tensor %.*s%s: the name has %zu characters; a shard file name allows %zu",
+                       shown, name, more, len, longest);
+    return RF_OK;
 }
 
 void rf_task_shard_path(const char *out_dir, const rf_task *t, char *path, size_t len) {
@@ -125,4 +153,68 @@ int rf_tasks_check_layers(const rf_st_model *model, const rf_hf_config *config,
     return rf_fail("%s says num_hidden_layers %d, but the model's tensors hold linear matrices of "
                    "%d decoder layers (an incomplete download, or another model's config.json?)",
                    config_path, config->num_hidden_layers, layers);
+}
+
+/* Peak bytes of one AQLM task (S = out*in weights, n = S/(og*ig) groups, B = beam_size). Held from
+ * start to end: W and XTX in float32 (task_exec.c), the codes, codebooks and scales. On top, the
+ * largest of the phases, each freed before the next starts:
+ *   XTX check  XTX + eps I in float64 (shards/xtx_check.c)
+ *   init       W / scale and the residual points (S floats each), the k-means sample, its
+ *              assignments and centroid sums (aqlm_kmeans.c)
+ *   epochs     Adam's gradient and two moments of the codebooks and scales, the loss's 2S floats,
+ *              the code index, the beam pass's E (B*S floats), codes per hypothesis and dW
+ *   errors     [dW; W] in float64 (2S doubles), W_hat (S floats), the XTX panels (aqlm_dequant.c)
+ * The beam search's per-thread scratch (kilobytes) is left out. */
+double rf_aqlm_task_bytes(int64_t out, int64_t in, const rf_aqlm_config *cfg, int with_xtx) {
+    const double S = (double)out * (double)in, M = cfg->num_codebooks, B = cfg->beam_size;
+    const double K = (double)(1 << cfg->nbits_per_codebook);
+    const double d = cfg->out_group_size * cfg->in_group_size;
+    const double Og = (double)(out / cfg->out_group_size), Ig = (double)(in / cfg->in_group_size);
+    const double n = Og * Ig, xtx = with_xtx ? (double)in * (double)in : 0;
+    const double ppc = cfg->init_max_points_per_centroid;
+    const double fitted = ppc > 0 && ppc * K < n ? ppc * K : n; /* k-means points */
+    const double codebooks = 4 * M * K * d, codes = 2 * n * M;
+    const double held = 4 * S + 4 * xtx + codes + codebooks + 4 * Og;
+    const double check = 8 * xtx;
+    const double init = 8 * S + (fitted < n ? (4 * d + 8) * fitted : 0) + 4 * fitted + 8 * n +
+                        12 * K * d;
+    const double adam = 3 * codebooks + 12 * Og, index = 8 * M * (K + 1) + 8 * M * n;
+    const double beam = 4 * B * S + B * codes + 16 * B * Og + 4 * Og + 4 * S + 4 * M * K;
+    const double epochs = adam + 8 * S + index + 12 * Ig * M + beam;
+    const double panels = with_xtx ? 8 * 128 * (double)in + 16 * 128 * (double)out : 0;
+    const double errors = 16 * S + 4 * S + 16 * (double)out + panels;
+    double peak = check;
+    if (init > peak) peak = init;
+    if (epochs > peak) peak = epochs;
+    if (errors > peak) peak = errors;
+    return held + peak;
+}
+
+double rf_task_predicted_bytes(const rf_task *t, const rf_aqlm_config *aqlm,
+                               const rf_gen_config *gen, int with_xtx) {
+    if (t->kind == RF_TASK_VIT) return rf_gen_predicted_bytes(t->out_features, t->in_features, gen);
+    return rf_aqlm_task_bytes(t->out_features, t->in_features, aqlm, with_xtx);
+}
+
+int rf_tasks_check_memory(const rf_task_list *list, const rf_aqlm_config *aqlm,
+                          const rf_gen_config *gen, int with_xtx, int ranks_on_node,
+                          double bytes_available) {
+    for (int i = 0; i < list->n; i++) {
+        const rf_task *t = &list->tasks[i];
+        const double need = rf_task_predicted_bytes(t, aqlm, gen, with_xtx);
+        if (need * ranks_on_node > bytes_available)
+            return rf_fail("%s [%lld, %lld]: %s needs about %.0f bytes (%.1f GiB) per rank, and %d "
+                           "rank%s on this node %s %.0f bytes (%.1f GiB): run fewer ranks per "
+                           "node, or on a node with more memory", t->name,
+                           (long long)t->out_features, (long long)t->in_features,
+                           t->kind == RF_TASK_VIT ? rf_gen_kind_name(gen->kind) : "AQLM", need,
+                           need / (1 << 30), ranks_on_node, ranks_on_node == 1 ? "" : "s",
+                           ranks_on_node == 1 ? "has" : "have", bytes_available,
+                           bytes_available / (1 << 30));
+    }
+    return RF_OK;
+}
+
+double rf_node_memory_bytes(void) {
+    return 0.8 * (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
 }

@@ -49,7 +49,8 @@ typedef struct {
 
 /* vit (may be NULL: no sharing) adds the VIT tasks. RF_ERR with one line naming the tensor or
  * the flag: a bad --only regex, no matching matrix, a matrix that is not 2-D, a configuration
- * that does not fit a matrix's shape, a --vit-share block the model does not have. */
+ * that does not fit a matrix's shape, a --vit-share block the model does not have, a task name
+ * that cannot be a file name (rf_task_name_check). */
 int rf_tasks_build(const rf_st_model *model, const char *only_regex, const rf_aqlm_config *cfg,
                    const rf_vit_share *vit, uint64_t run_seed, rf_task_list *list);
 void rf_tasks_free(rf_task_list *list);
@@ -59,11 +60,30 @@ void rf_tasks_free(rf_task_list *list);
 int rf_vit_tasks_add(const rf_st_model *model, const rf_vit_share *vit, const regex_t *only,
                      uint64_t run_seed, rf_task_list *list);
 
-/* A generator's state vectors grow as 2^n: RF_ERR naming the first VIT task of list that cannot
- * fit when ranks_on_node ranks each run one at once within bytes_available, so that a run is
- * refused before it starts rather than dying in the middle. */
-int rf_vit_tasks_check_memory(const rf_task_list *list, const rf_gen_config *gen, int ranks_on_node,
-                              double bytes_available);
+/* Predicted peak bytes of task t on its rank (with_xtx: the run reads an XTX per AQLM task):
+ * rf_aqlm_task_bytes for AQLM, rf_gen_predicted_bytes for VIT. */
+double rf_task_predicted_bytes(const rf_task *t, const rf_aqlm_config *aqlm,
+                               const rf_gen_config *gen, int with_xtx);
+
+/* What an AQLM task of shape [out, in] holds at its peak, counted from the allocations of
+ * shards/task_exec.c and kernels/aqlm (tasks.c lists them). */
+double rf_aqlm_task_bytes(int64_t out_features, int64_t in_features, const rf_aqlm_config *cfg,
+                          int with_xtx);
+
+/* RF_ERR naming the first task of list, with its bytes, that cannot fit when ranks_on_node ranks
+ * each run one at once within bytes_available, so that a run is refused before it starts (and
+ * before anything is allocated) rather than dying in the middle. */
+int rf_tasks_check_memory(const rf_task_list *list, const rf_aqlm_config *aqlm,
+                          const rf_gen_config *gen, int with_xtx, int ranks_on_node,
+                          double bytes_available);
+
+/* The memory a node's ranks may use: 80% of its physical memory. */
+double rf_node_memory_bytes(void);
+
+/* RF_ERR naming the tensor unless name can be a shard's file name in OUT/shards: printable
+ * ASCII without '/', no "..", no leading '.', and NAME.h5 with the temporary suffix within
+ * NAME_MAX. */
+int rf_task_name_check(const char *name);
 
 /* RF_ERR naming config_path when config.json's num_hidden_layers (when set) differs from the
  * number of decoder layers whose linear matrices the model holds. */

@@ -111,19 +111,3 @@ int rf_vit_tasks_add(const rf_st_model *model, const rf_vit_share *vs, const reg
     regfree(&re);
     return rc;
 }
-
-int rf_vit_tasks_check_memory(const rf_task_list *list, const rf_gen_config *gen, int ranks_on_node,
-                              double bytes_available) {
-    for (int i = 0; i < list->n; i++) {
-        const rf_task *t = &list->tasks[i];
-        if (t->kind != RF_TASK_VIT) continue;
-        const double need = rf_gen_predicted_bytes(t->out_features, t->in_features, gen);
-        if (need * ranks_on_node > bytes_available)
-            return rf_fail("%s [%lld, %lld]: %s needs about %.1f GiB per rank, and %d ranks on "
-                           "this node have %.1f GiB: run fewer ranks per node", t->name,
-                           (long long)t->out_features, (long long)t->in_features,
-                           rf_gen_kind_name(gen->kind), need / (1 << 30), ranks_on_node,
-                           bytes_available / (1 << 30));
-    }
-    return RF_OK;
-}

@@ -95,7 +95,9 @@ int rf_aqlm_quantize(const float *W, const float *XTX, int64_t out_features, int
 void rf_aqlm_dequantize(const rf_aqlm_matrix *q, float *W_hat);
 void rf_aqlm_dequantize_ref(const rf_aqlm_matrix *q, float *W_hat);
 
-/* rel_act_err and rel_w_err of q against W (XTX NULL = identity), accumulated in float64. */
+/* rel_act_err and rel_w_err of q against W (XTX NULL = identity), accumulated in float64. A
+ * ratio whose denominator, tr(W XTX W^T) or |W|_F^2, is <= 0 is undefined and comes back NaN
+ * (W zero, or in the null space of XTX, or an XTX that is not positive semi-definite). */
 void rf_aqlm_errors(const float *W, const float *XTX, const rf_aqlm_matrix *q,
                     double *rel_act_err, double *rel_w_err);
 

@@ -2,6 +2,7 @@
  *
  *   W_hat[o*og+a, i*ig+b] = scales[o] * sum_m codebooks[m, codes[o,i,m], a, b]     W_hat [out, in]
  *   rel_act_err = tr(dW XTX dW^T) / tr(W XTX W^T),  rel_w_err = |dW|_F / |W|_F,  dW = W_hat - W
+ *   (NaN where the denominator is <= 0)
  * aqlm_dequantize_minus fuses the first with "- W", where the loss and the beam search start.
  * The traces are float64 products (cblas_dgemm) over column panels of XTX, so only a panel of XTX
  * is ever converted to double.
@@ -85,8 +86,10 @@ void rf_aqlm_errors(const float *W, const float *XTX, const rf_aqlm_matrix *q, d
     } else {
         dw2 = num, w2 = den;
     }
-    *rel_act_err = den > 0 ? num / den : 0.0;
-    *rel_w_err = w2 > 0 ? sqrt(dw2 / w2) : 0.0;
+    /* A ratio with a denominator <= 0 (W zero, or in the null space of XTX, or an XTX that is not
+     * positive semi-definite) is undefined: NaN, never a perfect 0. */
+    *rel_act_err = den > 0 ? num / den : NAN;
+    *rel_w_err = w2 > 0 ? sqrt(dw2 / w2) : NAN;
     free(row);
     free(A);
 }

@@ -250,7 +250,7 @@ void aqlm_errors_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q, 
                 den += w * x * W[r * in + t];
             }
         }
-    *rel_act_err = num / den;
-    *rel_w_err = sqrt(dw2 / w2);
+    *rel_act_err = den > 0 ? num / den : NAN;
+    *rel_w_err = w2 > 0 ? sqrt(dw2 / w2) : NAN;
     free(Wq);
 }

@@ -1,7 +1,7 @@
 /* test_aqlm_parts.c -- the small AQLM parts against their _ref twins and hand values: candidate
  * scoring (top-k), k-means assignment and fitting (and its progress), dequantization (aqlm.h's
- * formula), errors, bits per weight, Adam, scales, the configuration checks' messages and the
- * quick configuration. */
+ * formula), errors (NaN where undefined), bits per weight, Adam, scales, the configuration
+ * checks' messages and the quick configuration. */
 #include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,6 +188,33 @@ static void test_errors_vs_ref(void **state) {
     rf_aqlm_free(&q);
 }
 
+/* A ratio with a denominator <= 0 is undefined: NaN from both twins, never 0. */
+static void test_errors_undefined(void **state) {
+    (void)state;
+    enum { out = 4, in = 16 };
+    rf_rng r;
+    rf_rng_init(&r, 5);
+    rf_aqlm_config c = fx_config(1, 2, 1, 4, 1);
+    rf_aqlm_matrix q;
+    fx_random_q(&r, &q, out, in, &c);
+    float *W = fx_randn(&r, out * in, 1), *X = rf_calloc(in * in, sizeof *X);
+    for (int i = 0; i < in; i++) X[i * in + i] = -1; /* XTX = -I: tr(W XTX W^T) < 0 */
+    double a, w;
+    rf_aqlm_errors(W, X, &q, &a, &w);
+    assert_true(isnan(a) && w > 0);
+    aqlm_errors_ref(W, X, &q, &a, &w);
+    assert_true(isnan(a) && w > 0);
+    memset(W, 0, out * in * sizeof *W); /* W = 0: both ratios are 0 / 0 */
+    for (int with_xtx = 0; with_xtx < 2; with_xtx++) {
+        rf_aqlm_errors(W, with_xtx ? X : NULL, &q, &a, &w);
+        assert_true(isnan(a) && isnan(w));
+        aqlm_errors_ref(W, with_xtx ? X : NULL, &q, &a, &w);
+        assert_true(isnan(a) && isnan(w));
+    }
+    free(X), free(W);
+    rf_aqlm_free(&q);
+}
+
 /* Scales are the out-groups' L2 norms + 1e-9, Wn = W / scale; hand values for og 1 and 2. */
 static void test_init_scales(void **state) {
     (void)state;
@@ -349,6 +376,7 @@ int main(void) {
         cmocka_unit_test(test_kmeans_separable),
         cmocka_unit_test(test_dequantize_formula),
         cmocka_unit_test(test_errors_vs_ref),
+        cmocka_unit_test(test_errors_undefined),
         cmocka_unit_test(test_bits_per_weight),
         cmocka_unit_test(test_adam_update),
         cmocka_unit_test(test_check_config),
