@@ -104,7 +104,7 @@ int rf_child_run(char *const argv[], const char *what, double timeout_s) {
     if (late) {
         kill(pid, SIGKILL);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        return rf_fail("%s: reading it did not finish within %.0f s (HDF5 loops on some damaged "
+        return rf_fail("%s: reading it did not finish within %g s (HDF5 loops on some damaged "
                        "files); is it a complete HDF5 file?", what, timeout_s);
     }
     if (WIFSIGNALED(status))

@@ -28,7 +28,7 @@ int rf_h5_probe(const char *path, const char *object, int read_data) {
  * The child's side. Callbacks record their message and stop the iteration. */
 
 typedef struct {
-    const char *path;
+    const char *path, *object;
     int read_data;
     haddr_t base;        /* the user block's size: HDF5 addresses start after it */
     unsigned long long size;
@@ -136,11 +136,14 @@ static int check_dataset(const check_ctx *c, hid_t d, const char *name) {
     return rc;
 }
 
-/* H5Ovisit2 callback: one object below the start. */
-static herr_t check_object(hid_t loc, const char *name, const H5O_info_t *info, void *op) {
+/* H5Ovisit2 callback: one object below the start (name is relative to it). */
+static herr_t check_object(hid_t loc, const char *rel, const H5O_info_t *info, void *op) {
     check_ctx *c = op;
+    char name[4096]; /* absolute, for messages */
+    if (!strcmp(rel, ".")) snprintf(name, sizeof name, "%s", c->object);
+    else snprintf(name, sizeof name, "%s/%s", strcmp(c->object, "/") ? c->object : "", rel);
     hid_t obj;
-    RF_H5_QUIET(obj = H5Oopen(loc, name, H5P_DEFAULT));
+    RF_H5_QUIET(obj = H5Oopen(loc, rel, H5P_DEFAULT));
     int rc = obj < 0 ? rf_fail("%s: %s cannot be opened", c->path, name) : RF_OK;
     if (rc == RF_OK && check_attrs(obj, name) != RF_OK) rc = rf_fail_prefix("%s: ", c->path);
     if (rc == RF_OK && info->type == H5O_TYPE_DATASET) rc = check_dataset(c, obj, name);
@@ -154,7 +157,7 @@ int rf_h5_check_file(const char *path, const char *object, int read_data) {
     hid_t file, fcpl;
     if (stat(path, &st) != 0) return rf_fail("%s: %s", path, strerror(errno));
     if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
-    check_ctx c = {.path = path, .read_data = read_data, .size = (unsigned long long)st.st_size};
+    check_ctx c = {.path = path, .object = object, .read_data = read_data, .size = (unsigned long long)st.st_size};
     hsize_t ub = 0;
     RF_H5_QUIET(fcpl = H5Fget_create_plist(file); if (fcpl >= 0) H5Pget_userblock(fcpl, &ub);
                 if (fcpl >= 0) H5Pclose(fcpl));
