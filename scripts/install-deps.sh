@@ -7,6 +7,7 @@ PACKAGES=(build-essential cmake pkg-config
           libhdf5-openmpi-dev hdf5-tools        # checkpoints; h5diff/h5ls in the tests
           libopenblas-openmp-dev                # BLAS, OpenMP build: OMP_NUM_THREADS governs it
           libjansson-dev                        # JSON
+          libxxhash-dev                         # XXH3-128: the whole-file checksums of shards
           libcmocka-dev                         # unit tests
           python3                               # the public-case test reads reference.json
           munge slurmctld slurmd slurm-client)  # the Slurm tests' private cluster
