@@ -171,7 +171,7 @@ static int hash_dataset(hid_t d, const char *p, uint64_t *h) {
         RF_H5(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL));
         herr_t r;
         RF_H5_QUIET(r = H5Dread(d, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, values));
-        if (r < 0) rc = rf_fail("%s cannot be read", p);
+        if (r < 0) rc = rf_fail("%s cannot be read (damaged file?)", p);
         else *h = rf_hash_bytes(*h, values, count[1] * sizeof *values);
     }
     RF_H5(H5Sclose(space));
