@@ -27,6 +27,14 @@ void rf_image_header_fill(char *header, const void *image, size_t n) {
     snprintf(header, RF_IMAGE_HEADER_BYTES, "%s%s %zu\n", MAGIC, hex, n);
 }
 
+/* The NUL padding after the line is part of the header: any changed byte of the file fails. */
+static int zeros_after_line(const char *header) {
+    const char *nl = memchr(header, '\n', RF_IMAGE_HEADER_BYTES);
+    for (const char *p = nl + 1; p < header + RF_IMAGE_HEADER_BYTES; p++)
+        if (*p) return 0;
+    return 1;
+}
+
 /* The checksum and image size the header records; RF_ERR when it is not a header of ours. */
 static int parse_header(const char *path, const char *header, char hex[33], uint64_t *n) {
     char line[RF_IMAGE_HEADER_BYTES + 1];
@@ -36,7 +44,7 @@ static int parse_header(const char *path, const char *header, char hex[33], uint
     char nl = 0;
     if (strncmp(line, MAGIC, strlen(MAGIC)) ||
         sscanf(line + strlen(MAGIC), "%32[0-9a-f] %llu%c", hex, &size, &nl) != 3 ||
-        strlen(hex) != 32 || nl != '\n')
+        strlen(hex) != 32 || nl != '\n' || !zeros_after_line(header))
         return rf_fail("%s: not a riverforge HDF5 file with an image checksum (damaged, or "
                        "written by something else or an older riverforge)", path);
     *n = size;

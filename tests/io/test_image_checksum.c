@@ -1,7 +1,7 @@
 /* test_image_checksum.c -- the whole-image checksum of the files riverforge writes
  * (io/image_checksum.h): a file written through rf_h5_finish starts with the header line, opens in
  * HDF5 and passes the check; each kind of damage fails it before HDF5 reads a byte, with one line
- * naming the file: a byte flipped in the header, the superblock, the middle or the last byte;
+ * naming the file: a byte flipped in the header (its line or its padding), the superblock, the middle or the last byte;
  * truncation (inside the header and after it); a zero-filled tail; bytes appended; a plain HDF5
  * file without the header. Writing over a damaged file repairs it. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
@@ -65,6 +65,7 @@ static void flipped_at(void **state, off_t at, const char *why) {
 
 static void test_flipped_header_digit(void **state) { flipped_at(state, 30, "damaged"); }
 static void test_flipped_header_magic(void **state) { flipped_at(state, 2, "image checksum"); }
+static void test_flipped_padding(void **state) { flipped_at(state, 300, "image checksum"); }
 static void test_flipped_superblock(void **state) {
     flipped_at(state, RF_IMAGE_HEADER_BYTES + 10, "damaged HDF5 file");
 }
@@ -128,9 +129,9 @@ int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
     const struct CMUnitTest tests[] = {
         T(test_written_and_checked), T(test_flipped_header_digit), T(test_flipped_header_magic),
-        T(test_flipped_superblock),  T(test_flipped_middle),       T(test_flipped_last),
-        T(test_truncated),           T(test_zero_filled_tail),     T(test_extended),
-        T(test_plain_hdf5),
+        T(test_flipped_padding),     T(test_flipped_superblock),   T(test_flipped_middle),
+        T(test_flipped_last),        T(test_truncated),            T(test_zero_filled_tail),
+        T(test_extended),            T(test_plain_hdf5),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
