@@ -51,7 +51,7 @@ int rf_container_fail_in(const char *fname);
  * attributes written; the caller adds the record and writes it out with rf_h5_finish. */
 int rf_container_create_shard(const char *path, const char *config_json, const char *name,
                               hid_t *file);
-/* Checks PATH's image checksum (rf_shard_image_check), then opens it read-only and checks that it
+/* Checks PATH's image checksum (rf_image_check), then opens it read-only and checks that it
  * is a shard of this config (rf_container_check_root); on RF_ERR nothing is left open. */
 int rf_container_open_shard(const char *path, const char *config_json, hid_t *file);
 

@@ -16,6 +16,9 @@
  *     bytes must lie inside the file; a chunked dataset must have every chunk stored (a chunk
  *     the index cannot find would read back as fill values, silently) and inside the file;
  *   - with "data", every numeric dataset whole (its Fletcher32 checksums included).
+ * A file that carries riverforge's image checksum line (io/image_checksum.h) but no longer
+ * matches it gets a warning first: changed since riverforge wrote it, damaged or rewritten by
+ * another tool (h5py in place and h5repack keep the line), so not refused for that alone.
  * "layout" is for files too large to read twice (XTX files reach tens of GB): once a dataset's
  * metadata and extents are sound, reading it is plain reads of known extents through its filter
  * pipeline (Fletcher32 and zlib reject damaged bytes with an error, never a crash), and the

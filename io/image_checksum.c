@@ -73,7 +73,7 @@ static int hash_rest(const char *path, int fd, char out[33]) {
     return rc;
 }
 
-int rf_shard_image_check(const char *path) {
+int rf_image_check(const char *path, int header_required) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return rf_fail("%s: %s", path, strerror(errno));
     struct stat sb;
@@ -85,6 +85,10 @@ int rf_shard_image_check(const char *path) {
         rc = rf_fail("%s: not a complete riverforge HDF5 file (shorter than its image checksum "
                      "header: truncated)", path);
     if (rc == RF_OK) rc = parse_header(path, header, want, &n);
+    if (rc != RF_OK && !header_required) { /* not ours: nothing to check */
+        close(fd);
+        return RF_OK;
+    }
     if (rc == RF_OK && (uint64_t)sb.st_size != RF_IMAGE_HEADER_BYTES + n)
         rc = rf_fail("%s: not a complete riverforge HDF5 file (%lld bytes, its image checksum "
                      "header says %llu: truncated or extended)", path, (long long)sb.st_size,

@@ -11,8 +11,8 @@
  * (libxxhash). The header and the image are written together by one atomic write
  * (atomic_file.h), so there is no moment at which a file at PATH has an image without its
  * checksum or a checksum without its image: a crash leaves the old file or the new one.
- * rf_shard_image_check reads the file with plain read(2) -- no HDF5 -- so a damaged shard is
- * refused before HDF5 could hang or crash on it.
+ * rf_image_check reads the file with plain read(2) -- no HDF5 -- so a damaged shard is refused
+ * before HDF5 could hang or crash on it.
  */
 #ifndef RF_IMAGE_CHECKSUM_H
 #define RF_IMAGE_CHECKSUM_H
@@ -25,9 +25,10 @@
 void rf_image_header_fill(char *header, const void *image, size_t n);
 
 /* RF_OK when PATH starts with a riverforge image header whose size and XXH3-128 match the rest
- * of the file; else RF_ERR with one line naming PATH and what is wrong (no header: written by
- * something else or an older riverforge; another size: truncated or extended; another checksum:
- * damaged). Reads the whole file once, 1 MiB at a time. */
-int rf_shard_image_check(const char *path);
+ * of the file; else RF_ERR with one line naming PATH and what is wrong (another size: truncated
+ * or extended; another checksum: damaged). A file without the header is RF_ERR when
+ * header_required (a shard: written by something else or an older riverforge), RF_OK otherwise
+ * (a user's file, not ours to check). Reads the whole file once, 1 MiB at a time. */
+int rf_image_check(const char *path, int header_required);
 
 #endif

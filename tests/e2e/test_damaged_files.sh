@@ -112,7 +112,13 @@ expect_error "other statistics under the same --xtx name" \
     "--xtx .*same-name.h5: --out .*ox holds shards computed from other calibration statistics" \
     rf --xtx "$WORK/same-name.h5" --out "$WORK/ox"
 
-# A damaged checkpoint given to inspect and dequantize.
+# A damaged checkpoint given to inspect and dequantize. Changed attribute strings are legal HDF5,
+# but the checkpoint's image checksum no longer matches: a warning names the file.
+cp "$WORK/clean/checkpoint.h5" "$WORK/ckpt.h5"
+flip "$WORK/ckpt.h5" $(($(offset_of "$WORK/ckpt.h5" GCOL) + 40))
+timeout -k 10 "$LIMIT" "$RIVERFORGE" inspect "$WORK/ckpt.h5" >/dev/null 2>"$WORK/inspect.err" || true
+check "inspect of a checkpoint with damaged attribute strings warns" \
+    grep -q "warning: .*ckpt.h5: damaged HDF5 file (its image checksum does not match)" "$WORK/inspect.err"
 cp "$WORK/clean/checkpoint.h5" "$WORK/ckpt.h5"
 flip "$WORK/ckpt.h5" "$(chunk_of "$WORK/ckpt.h5" "/matrices/$A/codes")"
 expect_error "inspect of a checkpoint with a damaged chunk" "ckpt.h5.*$A/codes" \

@@ -3,7 +3,8 @@
  * HDF5 and passes the check; each kind of damage fails it before HDF5 reads a byte, with one line
  * naming the file: a byte flipped in the header (its line or its padding), the superblock, the middle or the last byte;
  * truncation (inside the header and after it); a zero-filled tail; bytes appended; a plain HDF5
- * file without the header. Writing over a damaged file repairs it. */
+ * file without the header (refused as a shard, left alone as a user's file). Writing over a
+ * damaged file repairs it. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,7 +41,7 @@ static off_t file_size(const char *path) {
 static void test_written_and_checked(void **state) {
     char path[4096];
     write_file(in_dir(path, state, "f.h5"));
-    if (rf_shard_image_check(path) != RF_OK) fail_msg("%s", rf_last_error());
+    if (rf_image_check(path, 1) != RF_OK) fail_msg("%s", rf_last_error());
     char head[27] = {0};
     int fd = open(path, O_RDONLY);
     assert_int_equal(read(fd, head, 26), 26);
@@ -57,10 +58,10 @@ static void flipped_at(void **state, off_t at, const char *why) {
     char path[4096];
     write_file(in_dir(path, state, "f.h5"));
     flip_byte(path, at < 0 ? file_size(path) + at : at);
-    assert_int_equal(rf_shard_image_check(path), RF_ERR);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
     assert_error_mentions(path, why);
     write_file(path); /* resume writes the shard again: repaired */
-    assert_int_equal(rf_shard_image_check(path), RF_OK);
+    assert_int_equal(rf_image_check(path, 1), RF_OK);
 }
 
 static void test_flipped_header_digit(void **state) { flipped_at(state, 30, "damaged"); }
@@ -77,13 +78,14 @@ static void test_truncated(void **state) {
     write_file(in_dir(path, state, "f.h5"));
     const off_t size = file_size(path);
     assert_int_equal(truncate(path, size - 100), 0);
-    assert_int_equal(rf_shard_image_check(path), RF_ERR);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
     assert_error_mentions(path, "truncated");
+    assert_int_equal(rf_image_check(path, 0), RF_ERR); /* the header is there: it must match */
     assert_int_equal(truncate(path, 100), 0); /* inside the header */
-    assert_int_equal(rf_shard_image_check(path), RF_ERR);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
     assert_error_mentions(path, "truncated");
     assert_int_equal(truncate(path, 0), 0);
-    assert_int_equal(rf_shard_image_check(path), RF_ERR);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
     assert_error_mentions(path, "truncated");
 }
 
@@ -98,7 +100,7 @@ static void test_zero_filled_tail(void **state) {
     assert_int_equal(pwrite(fd, zeros, (size_t)(size / 2), size - size / 2), size / 2);
     close(fd);
     free(zeros);
-    assert_int_equal(rf_shard_image_check(path), RF_ERR);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
     assert_error_mentions(path, "damaged HDF5 file");
 }
 
@@ -108,7 +110,7 @@ static void test_extended(void **state) {
     FILE *f = fopen(path, "a");
     fputs("more", f);
     fclose(f);
-    assert_int_equal(rf_shard_image_check(path), RF_ERR);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
     assert_error_mentions(path, "extended");
 }
 
@@ -118,10 +120,11 @@ static void test_plain_hdf5(void **state) {
     hid_t f = H5Fcreate(in_dir(path, state, "plain.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     assert_true(f >= 0);
     H5Fclose(f);
-    assert_int_equal(rf_shard_image_check(path), RF_ERR);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
     assert_error_mentions(path, "not a riverforge HDF5 file with an image checksum");
+    assert_int_equal(rf_image_check(path, 0), RF_OK); /* a user's file: nothing to check */
     in_dir(path, state, "missing.h5");
-    assert_int_equal(rf_shard_image_check(path), RF_ERR);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
     assert_error_mentions(path, "No such file");
 }
 
