@@ -10,8 +10,8 @@
  * A shard holds one record and root attributes that tie it to the run's configuration; resume
  * trusts a shard only when its whole image matches the checksum in its user block
  * (image_checksum.h, checked before HDF5 opens it) and its root says format "riverforge.shard",
- * this format_version and exactly this config. Files are built in memory and written atomically (h5_util.h says why): a
- * file at PATH is always complete.
+ * this format_version and exactly this config. Files are built in memory and written atomically
+ * (h5_util.h says why): a file at PATH is always complete.
  */
 #ifndef RF_H5_CONTAINER_H
 #define RF_H5_CONTAINER_H

@@ -164,7 +164,8 @@ int rf_h5_check_file(const char *path, const char *object, int read_data) {
     hid_t file, fcpl;
     if (stat(path, &st) != 0) return rf_fail("%s: %s", path, strerror(errno));
     if (rf_h5_open(path, &file) != RF_OK) return RF_ERR;
-    check_ctx c = {.path = path, .object = object, .read_data = read_data, .size = (unsigned long long)st.st_size};
+    check_ctx c = {.path = path, .object = object, .read_data = read_data,
+                   .size = (unsigned long long)st.st_size};
     hsize_t ub = 0;
     RF_H5_QUIET(fcpl = H5Fget_create_plist(file); if (fcpl >= 0) H5Pget_userblock(fcpl, &ub);
                 if (fcpl >= 0) H5Pclose(fcpl));

@@ -87,8 +87,8 @@ static int prepare(run_state *s) {
         rf_tasks_build(&s->model, s->f.only, &s->f.cfg, &s->f.vit, s->f.seed, &s->tasks) != RF_OK)
         rc = rf_cli_flag_error(s->f.opts, RF_RUN_NUM_OPTS);
     /* A user's file that could crash HDF5: rank 0 reads it in a child process first. */
-    if (rf_mpi_agree(rc == RF_OK && s->f.xtx && s->rank == 0 ? rf_xtx_probe(s->f.xtx) : rc) != RF_OK)
-        return RF_ERR;
+    const int probe = rc == RF_OK && s->f.xtx && s->rank == 0 ? rf_xtx_probe(s->f.xtx) : rc;
+    if (rf_mpi_agree(probe) != RF_OK) return RF_ERR;
     if (s->f.xtx) {
         rc = rf_xtx_open(&s->xtx, s->f.xtx);
         for (int i = 0; rc == RF_OK && i < s->tasks.n; i++) { /* shapes before any allocation */
@@ -105,7 +105,8 @@ static int prepare(run_state *s) {
     if (rc == RF_OK && s->rank == 0) {
         char fingerprint[17], xtx_fingerprint[17];
         rf_model_fingerprint(&s->model, fingerprint);
-        if (s->xtx && rf_xtx_fingerprint(s->xtx, xtx_fingerprint) != RF_OK) rc = rf_fail_prefix("--xtx ");
+        if (s->xtx && rf_xtx_fingerprint(s->xtx, xtx_fingerprint) != RF_OK)
+            rc = rf_fail_prefix("--xtx ");
         if (rc == RF_OK)
             rc = rf_manifest_check_or_write(s->f.out, s->f.model, fingerprint, s->f.xtx,
                                             s->xtx ? xtx_fingerprint : NULL, s->config_json);

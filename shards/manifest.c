@@ -109,7 +109,8 @@ int rf_manifest_check_or_write(const char *out_dir, const char *model_path,
         rc = rf_fail("--out %s holds shards of another model (%s, fingerprint %s; this run: %s, "
                      "fingerprint %s): use another --out, or remove %s/shards and %s",
                      out_dir, model, fp, model_path, fingerprint, out_dir, path);
-    else if (strcmp(their_xtx_fp ? their_xtx_fp : "none", xtx_fingerprint ? xtx_fingerprint : "none"))
+    else if (strcmp(their_xtx_fp ? their_xtx_fp : "none",
+                    xtx_fingerprint ? xtx_fingerprint : "none"))
         rc = rf_fail("--xtx %s: --out %s holds shards computed from other calibration statistics "
                      "(%s, XTX fingerprint %s; this run: fingerprint %s): use another --out, or "
                      "remove %s/shards and %s", xtx_path ? xtx_path : "(none)", out_dir,

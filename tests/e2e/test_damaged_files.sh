@@ -35,7 +35,8 @@ truncate_third() { truncate -s $(($(stat -c %s "$1") * 2 / 3)) "$1"; }
 zero_tail() { # the second half zeroed, the size kept
     local size
     size=$(stat -c %s "$1")
-    dd if=/dev/zero of="$1" bs=1 seek=$((size / 2)) count=$((size - size / 2)) conv=notrunc status=none
+    dd if=/dev/zero of="$1" bs=1 seek=$((size / 2)) count=$((size - size / 2)) conv=notrunc \
+        status=none
 }
 same_vit() { # same_vit A.h5 B.h5: every /vit weight identical
     local name n=0
@@ -106,7 +107,8 @@ bad_xtx "a zero-filled tail" zero_tail
 cp "$M/xtx.h5" "$WORK/same-name.h5"
 check "a run with --xtx same-name.h5" rf --xtx "$WORK/same-name.h5" --out "$WORK/ox"
 "$RIVERFORGE" synth --out "$WORK/m2" "${SYNTH[@]}" --calib-tokens 512 >/dev/null
-check "the other model folder has the same tensors" cmp "$M/model.safetensors" "$WORK/m2/model.safetensors"
+check "the other model folder has the same tensors" \
+    cmp "$M/model.safetensors" "$WORK/m2/model.safetensors"
 cp "$WORK/m2/xtx.h5" "$WORK/same-name.h5"
 expect_error "other statistics under the same --xtx name" \
     "--xtx .*same-name.h5: --out .*ox holds shards computed from other calibration statistics" \
@@ -116,9 +118,9 @@ expect_error "other statistics under the same --xtx name" \
 # but the checkpoint's image checksum no longer matches: a warning names the file.
 cp "$WORK/clean/checkpoint.h5" "$WORK/ckpt.h5"
 flip "$WORK/ckpt.h5" $(($(offset_of "$WORK/ckpt.h5" GCOL) + 40))
-timeout -k 10 "$LIMIT" "$RIVERFORGE" inspect "$WORK/ckpt.h5" >/dev/null 2>"$WORK/inspect.err" || true
+timeout -k 10 "$LIMIT" "$RIVERFORGE" inspect "$WORK/ckpt.h5" >/dev/null 2>"$WORK/err" || true
 check "inspect of a checkpoint with damaged attribute strings warns" \
-    grep -q "warning: .*ckpt.h5: damaged HDF5 file (its image checksum does not match)" "$WORK/inspect.err"
+    grep -q "warning: .*ckpt.h5: damaged HDF5 file (its image checksum does not match)" "$WORK/err"
 cp "$WORK/clean/checkpoint.h5" "$WORK/ckpt.h5"
 flip "$WORK/ckpt.h5" "$(chunk_of "$WORK/ckpt.h5" "/matrices/$A/codes")"
 expect_error "inspect of a checkpoint with a damaged chunk" "ckpt.h5.*$A/codes" \

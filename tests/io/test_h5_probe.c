@@ -122,7 +122,8 @@ static void test_probe_damaged_chunk(void **state) {
 /* A chunk the index does not hold reads back as fill values: refused. */
 static void test_probe_missing_chunk(void **state) {
     char path[4096];
-    hid_t file = H5Fcreate(in_dir(path, state, "sparse.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    in_dir(path, state, "sparse.h5");
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     const hsize_t dims[1] = {100}, chunk[1] = {10}, one[1] = {10}, start[1] = {0};
     hid_t space = H5Screate_simple(1, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, chunk);

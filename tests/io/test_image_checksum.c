@@ -1,10 +1,10 @@
 /* test_image_checksum.c -- the whole-image checksum of the files riverforge writes
  * (io/image_checksum.h): a file written through rf_h5_finish starts with the header line, opens in
  * HDF5 and passes the check; each kind of damage fails it before HDF5 reads a byte, with one line
- * naming the file: a byte flipped in the header (its line or its padding), the superblock, the middle or the last byte;
- * truncation (inside the header and after it); a zero-filled tail; bytes appended; a plain HDF5
- * file without the header (refused as a shard, left alone as a user's file). Writing over a
- * damaged file repairs it. */
+ * naming the file: a byte flipped in the header (its line or its padding), the superblock, the
+ * middle or the last byte; truncation (inside the header and after it); a zero-filled tail; bytes
+ * appended; a plain HDF5 file without the header (refused as a shard, left alone as a user's
+ * file). Writing over a damaged file repairs it. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>

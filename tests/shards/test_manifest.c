@@ -61,7 +61,8 @@ static const char *CONFIG = "{\"method\":\"aqlm\",\"nbits_per_codebook\":8,\"see
 
 static void test_written_then_accepted(void **state) {
     const char *dir = *state;
-    assert_int_equal(rf_manifest_check_or_write(dir, dir, "0123456789abcdef", NULL, NULL, CONFIG), RF_OK);
+    assert_int_equal(rf_manifest_check_or_write(dir, dir, "0123456789abcdef", NULL, NULL, CONFIG),
+                     RF_OK);
     char path[4096];
     json_error_t err;
     json_t *m = json_load_file(in_dir(path, state, "manifest.json"), 0, &err);
@@ -88,7 +89,8 @@ static void expect_refusal(const char *dir, const char *fp, const char *config, 
 
 static void test_refusals_name_what_differs(void **state) {
     const char *dir = *state;
-    assert_int_equal(rf_manifest_check_or_write(dir, dir, "0123456789abcdef", NULL, NULL, CONFIG), RF_OK);
+    assert_int_equal(rf_manifest_check_or_write(dir, dir, "0123456789abcdef", NULL, NULL, CONFIG),
+                     RF_OK);
     expect_refusal(dir, "fedcba9876543210", CONFIG,
                    "holds shards of another model (" );
     expect_refusal(dir, "fedcba9876543210", CONFIG, "fingerprint 0123456789abcdef");
