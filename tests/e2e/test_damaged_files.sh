@@ -5,7 +5,8 @@
 #     the attribute strings, a data chunk, truncated, a zero-filled tail; an AQLM shard and a
 #     generated-ViT shard): each rerun warns, recomputes that shard, and ends in a checkpoint whose
 #     codes, codebooks, scales and /vit weights equal a clean run's;
-#   - an --xtx file damaged the same ways: exit 2 and one line naming the file, no checkpoint;
+#   - an --xtx file damaged the same ways: exit 2 and one line naming the file, no checkpoint; an
+#     --xtx dataset smaller than its matrix: exit 2 before the XTX buffer is allocated;
 #   - other statistics under the same --xtx name between two runs: refused naming --xtx and --out;
 #   - a damaged checkpoint given to inspect and dequantize: exit 2 naming it.
 . "$(dirname "$0")/../fixtures/lib.sh"
@@ -102,6 +103,20 @@ bad_xtx "damaged link names (local heap)" xtx_names
 bad_xtx "a damaged data chunk" xtx_chunk
 bad_xtx "a truncation" truncate_third
 bad_xtx "a zero-filled tail" zero_tail
+
+# [8, 8] statistics for an [8, 1048576] matrix: refused from the metadata, before the run asks for
+# the in x in floats (4 TiB) the XTX would need.
+python3 -c 'import json, struct, sys
+h = json.dumps({sys.argv[2] + ".weight": {"dtype": "F32", "shape": [8, 1048576],
+                                          "data_offsets": [0, 8 * 1048576 * 4]}}).encode()
+f = open(sys.argv[1], "wb"); f.write(struct.pack("<Q", len(h)) + h)
+f.truncate(8 + len(h) + 8 * 1048576 * 4)' \
+    "$WORK/wide.safetensors" "$A"
+"$MAKE_XTX" "$WORK/wide-xtx.h5" "$A" 8 identity
+expect_error "an --xtx dataset smaller than its matrix" \
+    "wide-xtx.h5: /xtx/$A is \[8, 8\], expected \[1048576, 1048576\]" \
+    timeout -k 10 "$LIMIT" bash -c 'mpirun_rf "$@"' rf 2 run --model "$WORK/wide.safetensors" \
+    --xtx "$WORK/wide-xtx.h5" --out "$WORK/wide" --num_codebooks 1 --nbits_per_codebook 4
 
 # Other statistics under the same name: the rerun is refused, the shards are left alone.
 cp "$M/xtx.h5" "$WORK/same-name.h5"
