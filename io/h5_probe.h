@@ -1,5 +1,6 @@
-/* h5_probe.h -- HDF5 files that riverforge did not write (an --xtx file, the checkpoint given to
- * dequantize or inspect, vqc's inputs) are read first in a child process, under a time limit.
+/* h5_probe.h -- HDF5 files that users hand to riverforge (an --xtx file, the checkpoint given to
+ * dequantize or inspect, vqc's inputs: whoever wrote them, they may have been damaged since) are
+ * read first in a child process, under a time limit.
  *
  * HDF5 1.10 trusts the bytes it reads: a damaged file can make it loop, crash (SIGSEGV) or
  * double-free, and that would take an MPI job down with it. So before the parent opens such a

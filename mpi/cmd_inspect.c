@@ -63,7 +63,7 @@ int rf_cmd_inspect(int argc, char **argv) {
                    "rel_w_err against plain sharing's and the classical baseline's, parameters.\n\n"
                    "riverforge inspect --check FILE.h5 OBJECT data|layout reads FILE below OBJECT\n"
                    "(\"/\": all of it; layout: not the data) and exits 0, or 2 with one error line:\n"
-                   "riverforge runs it in a child process before it opens a file it did not write.\n");
+                   "riverforge runs it in a child process before it opens a file a user gave it.\n");
         return argc == 2 ? RF_EXIT_OK : RF_EXIT_USAGE;
     }
     const char *path = argv[1];
