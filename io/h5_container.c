@@ -9,6 +9,7 @@
 
 #include "common/rf_error.h"
 #include "io/h5_util.h"
+#include "io/image_checksum.h"
 
 /* ---------------------------------------------------------------------------------------------
  * The root */
@@ -88,7 +89,8 @@ int rf_container_create_shard(const char *path, const char *config_json, const c
 }
 
 int rf_container_open_shard(const char *path, const char *config_json, hid_t *file) {
-    if (rf_h5_open(path, file) != RF_OK) return RF_ERR;
+    /* Before HDF5 sees the bytes: HDF5 may hang or crash on a damaged file. */
+    if (rf_image_check(path, 1) != RF_OK || rf_h5_open(path, file) != RF_OK) return RF_ERR;
     if (rf_container_check_root(*file, path, RF_SHARD_FORMAT, config_json) == RF_OK) return RF_OK;
     rf_h5_close(*file);
     return RF_ERR;

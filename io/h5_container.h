@@ -8,9 +8,10 @@
  *                  (io/vit_record.h); io/checkpoint.h assembles the records of many shards
  *
  * A shard holds one record and root attributes that tie it to the run's configuration; resume
- * trusts a shard only when its root says format "riverforge.shard", this format_version and
- * exactly this config. Files are built in memory and written atomically (h5_util.h says why): a
- * file at PATH is always complete.
+ * trusts a shard only when its whole image matches the checksum in its user block
+ * (image_checksum.h, checked before HDF5 opens it) and its root says format "riverforge.shard",
+ * this format_version and exactly this config. Files are built in memory and written atomically
+ * (h5_util.h says why): a file at PATH is always complete.
  */
 #ifndef RF_H5_CONTAINER_H
 #define RF_H5_CONTAINER_H
@@ -50,8 +51,8 @@ int rf_container_fail_in(const char *fname);
  * attributes written; the caller adds the record and writes it out with rf_h5_finish. */
 int rf_container_create_shard(const char *path, const char *config_json, const char *name,
                               hid_t *file);
-/* Opens PATH read-only and checks that it is a shard of this config (rf_container_check_root);
- * on RF_ERR nothing is left open. */
+/* Checks PATH's image checksum (rf_image_check), then opens it read-only and checks that it
+ * is a shard of this config (rf_container_check_root); on RF_ERR nothing is left open. */
 int rf_container_open_shard(const char *path, const char *config_json, hid_t *file);
 
 /* The names under group of PATH, sorted by strcmp; missing_ok: no group means no names rather

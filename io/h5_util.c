@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "io/atomic_file.h"
+#include "io/image_checksum.h"
 
 #define MAX_RANK 8
 #define CHUNK_BYTES (1u << 20)
@@ -63,7 +64,11 @@ hid_t rf_h5_create_mem(const char *path) {
     hid_t fapl = RF_H5(H5Pcreate(H5P_FILE_ACCESS));
     RF_H5(H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
     RF_H5(H5Pset_fapl_core(fapl, MEM_INCREMENT, 0)); /* no backing store: never touches PATH */
-    hid_t f = RF_H5(H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+    /* Room for the image checksum in front of the superblock (image_checksum.h). */
+    hid_t fcpl = RF_H5(H5Pcreate(H5P_FILE_CREATE));
+    RF_H5(H5Pset_userblock(fcpl, RF_IMAGE_HEADER_BYTES));
+    hid_t f = RF_H5(H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl));
+    RF_H5(H5Pclose(fcpl));
     RF_H5(H5Pclose(fapl));
     return f;
 }
@@ -80,9 +85,13 @@ int rf_h5_finish(hid_t file, const char *path, int status) {
     void *image = rf_malloc((size_t)size);
     RF_H5(H5Fget_file_image(file, image, (size_t)size));
     RF_H5(H5Fclose(file));
-    const void *parts[1] = {image};
-    const size_t sizes[1] = {(size_t)size};
-    int rc = rf_atomic_write(path, 1, parts, sizes);
+    /* The core driver's image leaves the user block out: the header goes in front of it, and
+     * both reach PATH in one atomic write. */
+    char header[RF_IMAGE_HEADER_BYTES];
+    rf_image_header_fill(header, image, (size_t)size);
+    const void *parts[2] = {header, image};
+    const size_t sizes[2] = {sizeof header, (size_t)size};
+    int rc = rf_atomic_write(path, 2, parts, sizes);
     free(image);
     return rc;
 }

@@ -44,10 +44,11 @@ hid_t rf_h5_fp16(void);
  * Writing: rf_h5_create_mem makes an empty file in memory (HDF5's core driver); rf_h5_finish
  * closes it and, when status is RF_OK, writes its image to PATH with rf_atomic_write (PATH.tmp,
  * fsync, rename; RF_ERR naming the path and strerror on a full disk), otherwise discards it and
- * prefixes the recorded message with PATH. HDF5 itself never writes to disk: HDF5 1.10 cannot
- * recover from a failed write (a file whose close fails stays half-closed and crashes the library
- * at exit), so disk errors are kept where they can be reported. The price is memory: the file's
- * size twice, briefly, when it is written. */
+ * prefixes the recorded message with PATH. The file starts with a 512-byte user block holding the
+ * XXH3-128 of the rest (image_checksum.h), written in the same atomic write. HDF5 itself never
+ * writes to disk: HDF5 1.10 cannot recover from a failed write (a file whose close fails stays
+ * half-closed and crashes the library at exit), so disk errors are kept where they can be
+ * reported. The price is memory: the file's size twice, briefly, when it is written. */
 int rf_h5_open(const char *path, hid_t *file);
 void rf_h5_close(hid_t file);
 hid_t rf_h5_create_mem(const char *path);

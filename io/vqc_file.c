@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/rf_error.h"
+#include "io/h5_probe.h"
 #include "io/h5_util.h"
 
 /* "F.h5:/dataset" -> file (malloc'd) and dataset ("/dataset", inside spec). The split is at the
@@ -59,6 +60,15 @@ int rf_vqc_read_spec(const char *spec, rf_vqc_array *a) {
     free(file);
     if (rc != RF_OK) rf_fail_prefix("%s: ", spec);
     return rc;
+}
+
+int rf_vqc_probe_spec(const char *spec) {
+    char *file = NULL;
+    const char *dpath = NULL;
+    if (split_spec(spec, &file, &dpath) != RF_OK) return RF_ERR;
+    int rc = rf_h5_probe(file, dpath, 1);
+    free(file);
+    return rc == RF_OK ? RF_OK : rf_fail_prefix("%s: ", spec);
 }
 
 void rf_vqc_array_free(rf_vqc_array *a) {

@@ -29,6 +29,9 @@ typedef struct {
  * other non-real type, a rank too high, a failed checksum). On RF_ERR a holds nothing. */
 int rf_vqc_read_spec(const char *spec, rf_vqc_array *a);
 void rf_vqc_array_free(rf_vqc_array *a);
+/* Reads spec's dataset in a child process first (io/h5_probe.h): RF_ERR with "SPEC: " and the
+ * reason when the file would crash or hang HDF5 or fails to read. Call before rf_vqc_read_spec. */
+int rf_vqc_probe_spec(const char *spec);
 /* "[3, 6]": a's shape in messages, into buf. */
 const char *rf_vqc_shape_str(const rf_vqc_array *a, char *buf, size_t len);
 

@@ -5,6 +5,8 @@
  * Reading converts to float32 and rejects what would silently spoil a quantization: a wrong
  * shape, a non-float type, a NaN/Inf, or a matrix that is not symmetric (to 1e-4 of its largest
  * entry: XTX computed in float32 by a GEMM may differ in the last bits across the diagonal).
+ * A user's file is read in a child process first (rf_xtx_probe, io/h5_probe.h): its /xtx
+ * group's metadata and data extents, so that HDF5 cannot crash or hang the job on a damaged one.
  * Writing uses float64, chunked with Fletcher32 like every riverforge dataset, stores a matrix
  * shared by several names once (hard links), and builds the file in memory before writing it
  * atomically (h5_util.h).
@@ -17,10 +19,14 @@
 #include <string.h>
 
 #include "common/rf_error.h"
+#include "common/rf_rng.h"
+#include "io/h5_container.h"
+#include "io/h5_probe.h"
 #include "io/h5_util.h"
 
 #define PATH_LEN 4096
 #define SYMMETRY_TOL 1e-4
+#define SAMPLE_VALUES 1024 /* per sampled row of the fingerprint */
 
 struct rf_xtx_file {
     hid_t file;
@@ -31,6 +37,8 @@ static void xtx_path(char *buf, const char *name) {
     rf_check(snprintf(buf, PATH_LEN, "/xtx/%s", name) < PATH_LEN, "name too long: %.64s...",
              name);
 }
+
+int rf_xtx_probe(const char *path) { return rf_h5_probe(path, "/xtx", 0); }
 
 int rf_xtx_open(rf_xtx_file **f, const char *path) {
     hid_t file;
@@ -76,9 +84,8 @@ static int check_values(const char *p, const float *a, int64_t n) {
     return RF_OK;
 }
 
-/* Type, shape, values and nsamples of the open dataset d (path p, matrix name). */
-static int read_checked(hid_t d, const char *p, const char *name, int64_t in, float *xtx,
-                        int64_t *nsamples) {
+/* Type and shape of the open dataset d (path p, matrix name). */
+static int check_type_shape(hid_t d, const char *p, const char *name, int64_t in) {
     hid_t t = RF_H5(H5Dget_type(d));
     H5T_class_t cls = H5Tget_class(t);
     RF_H5(H5Tclose(t));
@@ -91,6 +98,13 @@ static int read_checked(hid_t d, const char *p, const char *name, int64_t in, fl
                        rank <= 2 ? rf_h5_shape_str(dims, rank, got_s, sizeof got_s) : "rank > 2",
                        rf_h5_shape_str(want, 2, want_s, sizeof want_s), name);
     }
+    return RF_OK;
+}
+
+/* Type, shape, values and nsamples of the open dataset d (path p, matrix name). */
+static int read_checked(hid_t d, const char *p, const char *name, int64_t in, float *xtx,
+                        int64_t *nsamples) {
+    if (check_type_shape(d, p, name, in) != RF_OK) return RF_ERR;
     if (rf_h5_read_dataset(d, H5T_NATIVE_FLOAT, xtx) != RF_OK) return RF_ERR;
     if (check_values(p, xtx, in) != RF_OK) return RF_ERR;
     int64_t ns = 0;
@@ -100,19 +114,91 @@ static int read_checked(hid_t d, const char *p, const char *name, int64_t in, fl
     return RF_OK;
 }
 
+/* Opens /xtx/NAME (p receives its path): RF_ERR "FILE has no /xtx/NAME" when it is missing. */
+static int open_xtx(rf_xtx_file *f, const char *name, char *p, hid_t *d) {
+    xtx_path(p, name);
+    int e = rf_h5_exists(f->file, p);
+    if (e == 0) return rf_fail("%s has no %s", f->path, p);
+    if (e < 0 || rf_h5_open_dataset(f->file, p, d) != RF_OK)
+        return rf_fail_prefix("%s: ", f->path);
+    return RF_OK;
+}
+
+int rf_xtx_check(rf_xtx_file *f, const char *name, int64_t in_features) {
+    char p[PATH_LEN];
+    hid_t d;
+    if (open_xtx(f, name, p, &d) != RF_OK) return RF_ERR;
+    int rc = check_type_shape(d, p, name, in_features);
+    RF_H5(H5Dclose(d));
+    return rc == RF_OK ? RF_OK : rf_fail_prefix("%s: ", f->path);
+}
+
 int rf_xtx_read(rf_xtx_file *f, const char *name, int64_t in_features, float *xtx,
                 int64_t *nsamples) {
     rf_check(in_features > 0, "rf_xtx_read: in_features %lld", (long long)in_features);
     char p[PATH_LEN];
-    xtx_path(p, name);
-    int e = rf_h5_exists(f->file, p);
-    if (e == 0) return rf_fail("%s has no %s", f->path, p);
     hid_t d;
-    if (e < 0 || rf_h5_open_dataset(f->file, p, &d) != RF_OK)
-        return rf_fail_prefix("%s: ", f->path);
+    if (open_xtx(f, name, p, &d) != RF_OK) return RF_ERR;
     int rc = read_checked(d, p, name, in_features, xtx, nsamples);
     RF_H5(H5Dclose(d));
     return rc == RF_OK ? RF_OK : rf_fail_prefix("%s: ", f->path);
+}
+
+/* The fingerprint of one dataset, into h: type, shape, nsamples, and for a float matrix up to
+ * SAMPLE_VALUES values of its first, middle and last rows. */
+static int hash_dataset(hid_t d, const char *p, uint64_t *h) {
+    hid_t t = RF_H5(H5Dget_type(d));
+    const int64_t type[3] = {H5Tget_class(t), (int64_t)H5Tget_size(t), H5Tget_order(t)};
+    RF_H5(H5Tclose(t));
+    hsize_t dims[2] = {0, 0};
+    int rank = rf_h5_dataset_rank(d, dims, 2);
+    int64_t ns = -1;
+    if (rf_h5_has_attr(d, ".", "nsamples") && rf_h5_read_attr_i64(d, ".", "nsamples", &ns) != RF_OK)
+        return RF_ERR;
+    *h = rf_hash_bytes(*h, type, sizeof type);
+    *h = rf_hash_bytes(*h, &rank, sizeof rank);
+    *h = rf_hash_bytes(*h, dims, sizeof dims);
+    *h = rf_hash_bytes(*h, &ns, sizeof ns);
+    if (rank != 2 || type[0] != H5T_FLOAT || dims[0] == 0 || dims[1] == 0) return RF_OK;
+    const hsize_t rows[3] = {0, dims[0] / 2, dims[0] - 1};
+    const hsize_t count[2] = {1, dims[1] < SAMPLE_VALUES ? dims[1] : SAMPLE_VALUES};
+    double values[SAMPLE_VALUES];
+    hid_t mem = RF_H5(H5Screate_simple(2, count, NULL));
+    hid_t space = RF_H5(H5Dget_space(d));
+    int rc = RF_OK;
+    for (int i = 0; i < 3 && rc == RF_OK; i++) {
+        const hsize_t start[2] = {rows[i], 0};
+        RF_H5(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL));
+        herr_t r;
+        RF_H5_QUIET(r = H5Dread(d, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, values));
+        if (r < 0) rc = rf_fail("%s cannot be read (damaged file?)", p);
+        else *h = rf_hash_bytes(*h, values, count[1] * sizeof *values);
+    }
+    RF_H5(H5Sclose(space));
+    RF_H5(H5Sclose(mem));
+    return rc;
+}
+
+int rf_xtx_fingerprint(rf_xtx_file *f, char out[17]) {
+    char **names = NULL;
+    int n = 0;
+    if (rf_container_list(f->path, "/xtx", 0, &names, &n) != RF_OK) return RF_ERR;
+    uint64_t h = RF_HASH_INIT;
+    int rc = RF_OK;
+    for (int i = 0; i < n && rc == RF_OK; i++) {
+        char p[PATH_LEN];
+        hid_t d;
+        h = rf_hash_bytes(h, names[i], strlen(names[i]) + 1);
+        rc = open_xtx(f, names[i], p, &d);
+        if (rc == RF_OK) {
+            rc = hash_dataset(d, p, &h);
+            RF_H5(H5Dclose(d));
+            if (rc != RF_OK) rf_fail_prefix("%s: ", f->path);
+        }
+    }
+    rf_container_free_names(names, n);
+    if (rc == RF_OK) snprintf(out, 17, "%016llx", (unsigned long long)h);
+    return rc;
 }
 
 int rf_xtx_write(const char *path, int n, const char *const *names, const double *const *xtx,

@@ -8,9 +8,19 @@
 
 typedef struct rf_xtx_file rf_xtx_file;
 
+/* A user's file: run rf_xtx_probe on it (one process is enough) before any rank opens it. */
+int rf_xtx_probe(const char *path);
 int rf_xtx_open(rf_xtx_file **f, const char *path);
 void rf_xtx_close(rf_xtx_file *f);
 int rf_xtx_has(rf_xtx_file *f, const char *name);
+/* Metadata only, before anything is allocated for it: RF_ERR naming the file and the dataset when
+ * /xtx/NAME is missing ("FILE has no /xtx/NAME"), not floating point, or not [in, in] (both
+ * shapes named). */
+int rf_xtx_check(rf_xtx_file *f, const char *name, int64_t in_features);
+/* 16 hex digits + NUL over every /xtx/NAME (sorted): its name, type, shape, nsamples and three
+ * samples of its values (1024 values of its first, middle and last rows): a file with other
+ * statistics under the same name gets another fingerprint, and computing it reads a few MB. */
+int rf_xtx_fingerprint(rf_xtx_file *f, char out[17]);
 /* Reads /xtx/NAME into xtx [in, in] (float32). RF_ERR naming the file and the dataset when it
  * is missing, not [in, in], not float, not finite or not symmetric (to 1e-4 relative). */
 int rf_xtx_read(rf_xtx_file *f, const char *name, int64_t in_features, float *xtx,

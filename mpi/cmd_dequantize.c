@@ -1,7 +1,8 @@
 /* cmd_dequantize.c -- `riverforge dequantize --checkpoint FILE.h5 --out DIR`: dense float32
  * weights (NAME.weight: the AQLM matrices per the formula of docs/formats.md, and the generated
  * ViT matrices of /vit as stored) as safetensors files of at most ~2 GiB each plus
- * model.safetensors.index.json, for evaluation with ordinary tools. */
+ * model.safetensors.index.json, for evaluation with ordinary tools. The checkpoint is read first
+ * in a child process (io/h5_probe.h): a damaged file is an error line, never a crash or a hang. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "common/rf_error.h"
 #include "io/atomic_file.h"
 #include "io/h5_container.h"
+#include "io/h5_probe.h"
 #include "io/matrix_record.h"
 #include "io/safetensors.h"
 #include "io/vit_record.h"
@@ -78,6 +80,7 @@ int rf_cmd_dequantize(int argc, char **argv) {
     if (rc == RF_OK && (!ckpt || !out)) rc = rf_fail("--checkpoint FILE.h5 and --out DIR are required");
     char **names = NULL, **vit_names = NULL;
     int nmat = 0, nvit = 0;
+    if (rc == RF_OK) rc = rf_h5_probe(ckpt, "/", 1);
     if (rc == RF_OK) rc = rf_matrix_list(ckpt, &names, &nmat);
     if (rc == RF_OK) rc = rf_vit_list(ckpt, &vit_names, &nvit);
     int n = nmat + nvit;

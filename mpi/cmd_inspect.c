@@ -1,13 +1,18 @@
 /* cmd_inspect.c -- `riverforge inspect FILE.h5`: one row per quantized matrix of a checkpoint or
  * shard (shape, configuration, bits per weight, errors, seconds), then one per generated ViT
  * matrix (method, errors against plain sharing and the classical baseline). Reading every
- * dataset also verifies its Fletcher32 checksum. */
+ * dataset also verifies its Fletcher32 checksum. The file is read first in a child process
+ * (io/h5_probe.h), so a damaged file is an error line, never a crash or a hang.
+ *
+ * `riverforge inspect --check FILE OBJECT data|layout` is that child: it reads FILE below OBJECT
+ * in this process (rf_h5_check_file) and exits 0, or 2 with the error line. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/rf_error.h"
 #include "io/h5_container.h"
+#include "io/h5_probe.h"
 #include "io/matrix_record.h"
 #include "io/vit_record.h"
 #include "mpi/commands.h"
@@ -37,20 +42,35 @@ static int print_vit(const char *path) {
     return rc;
 }
 
+/* The child's side of rf_h5_probe. */
+static int check(const char *path, const char *object, const char *mode) {
+    int rc = strcmp(mode, "data") && strcmp(mode, "layout")
+                 ? rf_fail("inspect --check: mode '%s' is not data or layout", mode)
+                 : rf_h5_check_file(path, object, !strcmp(mode, "data"));
+    if (rc == RF_OK) return RF_EXIT_OK;
+    fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+    return RF_EXIT_USAGE;
+}
+
 int rf_cmd_inspect(int argc, char **argv) {
+    if (argc == 5 && !strcmp(argv[1], "--check")) return check(argv[2], argv[3], argv[4]);
     if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         FILE *f = argc == 2 ? stdout : stderr;
         fprintf(f, "usage: riverforge inspect FILE.h5\n\n"
                    "Prints one row per matrix of a riverforge checkpoint or shard: shape, codebook\n"
                    "configuration (MxB gIG/OG), bits per weight, rel_act_err, rel_w_err, seconds;\n"
                    "then one row per generated ViT matrix (/vit): method, the matrix it reuses,\n"
-                   "rel_w_err against plain sharing's and the classical baseline's, parameters.\n");
+                   "rel_w_err against plain sharing's and the classical baseline's, parameters.\n\n"
+                   "riverforge inspect --check FILE.h5 OBJECT data|layout reads FILE below OBJECT\n"
+                   "(\"/\": all of it; layout: not the data) and exits 0, or 2 with one error line:\n"
+                   "riverforge runs it in a child process before it opens a file a user gave it.\n");
         return argc == 2 ? RF_EXIT_OK : RF_EXIT_USAGE;
     }
     const char *path = argv[1];
     char **names = NULL, *config = NULL;
     int n = 0;
-    if (rf_matrix_list(path, &names, &n) != RF_OK || rf_container_read_config(path, &config) != RF_OK) {
+    if (rf_h5_probe(path, "/", 1) != RF_OK || rf_matrix_list(path, &names, &n) != RF_OK ||
+        rf_container_read_config(path, &config) != RF_OK) {
         fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
         return RF_EXIT_USAGE;
     }

@@ -79,21 +79,24 @@ static int read_model_config(run_state *s) {
     return rf_tasks_check_layers(&s->model, &s->hf, path);
 }
 
-/* Every rank: model headers and config.json, task list, XTX presence, memory; rank 0: the output
- * folders and the manifest that keeps shards of another model or configuration out. */
+/* Every rank: model headers and config.json, task list, the XTX file (probed by rank 0 first,
+ * every needed shape checked), memory; rank 0: the output folders and the manifest that keeps
+ * shards of another model, XTX content or configuration out. */
 static int prepare(run_state *s) {
     int rc = rf_st_open(&s->model, s->f.model);
     if (rc == RF_OK) rc = read_model_config(s);
     if (rc == RF_OK &&
         rf_tasks_build(&s->model, s->f.only, &s->f.cfg, &s->f.vit, s->f.seed, &s->tasks) != RF_OK)
         rc = rf_cli_flag_error(s->f.opts, RF_RUN_NUM_OPTS);
-    if (rc == RF_OK && s->f.xtx) {
+    /* A user's file that could crash HDF5: rank 0 reads it in a child process first. */
+    const int probe = rc == RF_OK && s->f.xtx && s->rank == 0 ? rf_xtx_probe(s->f.xtx) : rc;
+    if (rf_mpi_agree(probe) != RF_OK) return RF_ERR;
+    if (s->f.xtx) {
         rc = rf_xtx_open(&s->xtx, s->f.xtx);
-        for (int i = 0; rc == RF_OK && i < s->tasks.n; i++) {
+        for (int i = 0; rc == RF_OK && i < s->tasks.n; i++) { /* shapes before any allocation */
             const rf_task *t = &s->tasks.tasks[i];
-            if (t->kind == RF_TASK_AQLM && !rf_xtx_has(s->xtx, t->name))
-                rc = rf_fail("--xtx %s has no /xtx/%s (needed for matrix %s)", s->f.xtx, t->name,
-                             t->name);
+            if (t->kind == RF_TASK_AQLM && rf_xtx_check(s->xtx, t->name, t->in_features) != RF_OK)
+                rc = rf_fail_prefix("--xtx ");
         }
     }
     if (rc == RF_OK)
@@ -101,9 +104,13 @@ static int prepare(run_state *s) {
                                    s->ranks_on_node, rf_node_memory_bytes());
     if (rc == RF_OK && s->rank == 0) rc = rf_run_make_dirs(s->f.out);
     if (rc == RF_OK && s->rank == 0) {
-        char fingerprint[17];
+        char fingerprint[17], xtx_fingerprint[17];
         rf_model_fingerprint(&s->model, fingerprint);
-        rc = rf_manifest_check_or_write(s->f.out, s->f.model, fingerprint, s->config_json);
+        if (s->xtx && rf_xtx_fingerprint(s->xtx, xtx_fingerprint) != RF_OK)
+            rc = rf_fail_prefix("--xtx ");
+        if (rc == RF_OK)
+            rc = rf_manifest_check_or_write(s->f.out, s->f.model, fingerprint, s->f.xtx,
+                                            s->xtx ? xtx_fingerprint : NULL, s->config_json);
     }
     return rf_mpi_agree(rc);
 }

@@ -32,9 +32,10 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Reads the dataset of spec (vqc_file.h); messages name the flag. */
+/* Reads the dataset of spec (vqc_file.h), after a child process read it safely; messages name
+ * the flag. */
 static int read_flag(const char *flag, const char *spec, rf_vqc_array *a) {
-    if (rf_vqc_read_spec(spec, a) == RF_OK) return RF_OK;
+    if (rf_vqc_probe_spec(spec) == RF_OK && rf_vqc_read_spec(spec, a) == RF_OK) return RF_OK;
     return rf_fail_prefix("%s ", flag);
 }
 

@@ -8,6 +8,7 @@ PACKAGES=(build-essential cmake pkg-config
           libopenblas-openmp-dev                # BLAS, OpenMP build: OMP_NUM_THREADS governs it
           libjansson-dev                        # JSON
           liblapacke-dev                        # LAPACKE: the Cholesky test of XTX (OpenBLAS's dpotrf)
+          libxxhash-dev                         # XXH3-128: the whole-file checksums of shards
           libcmocka-dev                         # unit tests
           python3                               # the public-case test reads reference.json
           munge slurmctld slurmd slurm-client)  # the Slurm tests' private cluster

@@ -31,13 +31,17 @@ void rf_model_fingerprint(const rf_st_model *model, char out[17]) {
 }
 
 static int write_manifest(const char *path, const char *model_path, const char *fingerprint,
+                          const char *xtx_path, const char *xtx_fingerprint,
                           const char *config_json) {
-    char abs[PATH_MAX];
+    char abs[PATH_MAX], xtx_abs[PATH_MAX];
     json_error_t err;
     json_t *config = json_loads(config_json, 0, &err);
     rf_check(config, "run config is not JSON: %s", err.text);
-    json_t *m = json_pack("{s:s, s:s, s:o}", "model", realpath(model_path, abs) ? abs : model_path,
-                          "model_fingerprint", fingerprint, "config", config);
+    if (xtx_path && realpath(xtx_path, xtx_abs)) xtx_path = xtx_abs;
+    json_t *m = json_pack("{s:s, s:s, s:s?, s:s?, s:o}", "model",
+                          realpath(model_path, abs) ? abs : model_path, "model_fingerprint",
+                          fingerprint, "xtx", xtx_path, "xtx_fingerprint", xtx_fingerprint,
+                          "config", config);
     char *text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(m);
     rf_check(text, "cannot serialize the manifest");
@@ -81,17 +85,23 @@ static void config_diff(json_t *theirs, json_t *ours, const char *prefix, char *
 }
 
 int rf_manifest_check_or_write(const char *out_dir, const char *model_path,
-                               const char *fingerprint, const char *config_json) {
+                               const char *fingerprint, const char *xtx_path,
+                               const char *xtx_fingerprint, const char *config_json) {
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", out_dir);
     if (access(path, F_OK) != 0)
-        return write_manifest(path, model_path, fingerprint, config_json);
+        return write_manifest(path, model_path, fingerprint, xtx_path, xtx_fingerprint,
+                              config_json);
     json_error_t err;
     json_t *m = json_load_file(path, 0, &err), *ours = json_loads(config_json, 0, &err);
     rf_check(ours, "run config is not JSON: %s", err.text);
-    const char *fp = NULL, *model = "?";
+    const char *fp = NULL, *model = "?", *their_xtx = NULL, *their_xtx_fp = NULL;
     json_t *config = NULL;
     int rc = RF_OK;
+    if (m) { /* null (a run without --xtx) or absent (an older manifest): no statistics */
+        their_xtx = json_string_value(json_object_get(m, "xtx"));
+        their_xtx_fp = json_string_value(json_object_get(m, "xtx_fingerprint"));
+    }
     if (!m || json_unpack(m, "{s:s, s:s, s:o}", "model", &model, "model_fingerprint", &fp,
                           "config", &config) != 0)
         rc = rf_fail("--out %s: %s is not a riverforge manifest; use another --out", out_dir, path);
@@ -99,6 +109,13 @@ int rf_manifest_check_or_write(const char *out_dir, const char *model_path,
         rc = rf_fail("--out %s holds shards of another model (%s, fingerprint %s; this run: %s, "
                      "fingerprint %s): use another --out, or remove %s/shards and %s",
                      out_dir, model, fp, model_path, fingerprint, out_dir, path);
+    else if (strcmp(their_xtx_fp ? their_xtx_fp : "none",
+                    xtx_fingerprint ? xtx_fingerprint : "none"))
+        rc = rf_fail("--xtx %s: --out %s holds shards computed from other calibration statistics "
+                     "(%s, XTX fingerprint %s; this run: fingerprint %s): use another --out, or "
+                     "remove %s/shards and %s", xtx_path ? xtx_path : "(none)", out_dir,
+                     their_xtx ? their_xtx : "no --xtx", their_xtx_fp ? their_xtx_fp : "none",
+                     xtx_fingerprint ? xtx_fingerprint : "none", out_dir, path);
     else if (!json_equal(config, ours)) {
         char diff[1024] = "";
         config_diff(config, ours, "", diff, sizeof diff);

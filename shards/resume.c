@@ -57,7 +57,7 @@ int rf_tasks_check_done(const rf_task_list *list, const char *out_dir, const cha
             done[i] = 1;
             found++;
         } else {
-            rf_warn("recomputing shard %s: %s", path, rf_last_error());
+            rf_warn("recomputing shard %s", rf_last_error()); /* the reason names the path */
         }
     }
     return found;

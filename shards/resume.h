@@ -2,7 +2,9 @@
  *
  * The run's identity is its configuration JSON (AQLM flags, seed, the XTX file's name): it is
  * stored in every shard, and a shard counts as done only when it verifies against the same
- * identity. A shard file that exists but fails verification is reported and recomputed. */
+ * identity. A shard file that exists but fails verification -- its whole-image checksum first,
+ * before HDF5 opens it (io/image_checksum.h), then its root and record -- is reported and
+ * recomputed. */
 #ifndef RF_RESUME_H
 #define RF_RESUME_H
 

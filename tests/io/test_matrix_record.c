@@ -182,6 +182,7 @@ static void test_verify_shape_mismatch(void **state) {
     H5Aclose(a);
     H5Gclose(g);
     H5Fclose(file);
+    reseal_image(path);
     assert_int_equal(rf_matrix_shard_verify(path, f.rec.name, CONFIG, NULL), RF_ERR);
     assert_error_mentions(path, "/matrices/model.layers.3.mlp.gate_proj/codes is [64, 16, 2], "
                                 "expected [64, 32, 2]");

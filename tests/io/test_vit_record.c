@@ -1,6 +1,7 @@
 /* test_vit_record.c -- /vit/NAME in shards (io/vit_record.h): a generated matrix and its
  * generator's tensors round-trip with every attribute; the shard's /matrices is there and empty;
- * verification refuses another config, a missing name and a flipped byte (Fletcher32). Assembly
+ * verification refuses another config, a missing name and a flipped byte (Fletcher32; and any
+ * flipped byte before HDF5 opens the file, by the image checksum, in assembly too). Assembly
  * with /vit records, and listing a file without /vit: test_checkpoint.c. */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "common/rf_error.h"
+#include "io/checkpoint.h"
 #include "io/matrix_record.h"
 #include "io/vit_record.h"
 
@@ -66,8 +68,26 @@ static void test_refusals(void **state) {
     assert_non_null(strstr(rf_last_error(), "checksum"));
 }
 
+/* Any flipped byte of a shard fails its image checksum before HDF5 opens it (io/image_checksum.h),
+ * in verification and in assembly alike. */
+static void test_image_checksum(void **state) {
+    char path[4096], ckpt[4096];
+    vit_fixture f;
+    write_vit_shard(state, path, &f, CONFIG);
+    flip_byte(path, RF_IMAGE_HEADER_BYTES + 40);
+    assert_int_equal(rf_vit_shard_verify(path, VIT_NAME, CONFIG, NULL), RF_ERR);
+    assert_non_null(strstr(rf_last_error(), path));
+    assert_non_null(strstr(rf_last_error(), "image checksum does not match"));
+    const char *shards[1] = {path}, *names[1] = {VIT_NAME};
+    const rf_record_kind kinds[1] = {RF_RECORD_VIT};
+    in_dir(ckpt, state, "checkpoint.h5");
+    assert_int_equal(rf_checkpoint_assemble(ckpt, CONFIG, "{}", 1, shards, names, kinds), RF_ERR);
+    assert_non_null(strstr(rf_last_error(), "image checksum does not match"));
+    assert_int_equal(access(ckpt, F_OK), -1);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
-    const struct CMUnitTest tests[] = {T(test_roundtrip), T(test_refusals)};
+    const struct CMUnitTest tests[] = {T(test_roundtrip), T(test_refusals), T(test_image_checksum)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

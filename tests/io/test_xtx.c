@@ -2,8 +2,10 @@
  *
  * Writing with a shared matrix (a hard link), reading float64 and float32 files back, and one test
  * per kind of bad input, each checking that the error names the file and the dataset: missing,
- * wrong shape, not floating point, NaN, not symmetric. The public case's xtx.h5 is read when
- * present. */
+ * wrong shape, not floating point, NaN, not symmetric. The shape check before any allocation
+ * (rf_xtx_check) names the file, the dataset and both shapes. The content fingerprint is the same
+ * for the same statistics in another file and differs for a changed sampled value, nsamples or
+ * name. The public case's xtx.h5 is read when present. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -291,6 +293,60 @@ static void test_public_case(void **state) {
     free(buf);
 }
 
+/* [8, 8] statistics for a matrix of in_features 1048576: refused from the metadata alone (no
+ * buffer of in^2 floats is asked for), naming the file, the dataset and both shapes. */
+static void test_check_shape(void **state) {
+    char path[4096];
+    in_dir(path, state, "xtx.h5");
+    double *a = sym_matrix(8, 1.0);
+    const char *names[1] = {"model.layers.0.mlp.down_proj"};
+    const double *xtx[1] = {a};
+    const int64_t in[1] = {8};
+    assert_int_equal(rf_xtx_write(path, 1, names, xtx, in, 16), RF_OK);
+    rf_xtx_file *f;
+    assert_int_equal(rf_xtx_open(&f, path), RF_OK);
+    assert_int_equal(rf_xtx_check(f, names[0], 8), RF_OK);
+    assert_int_equal(rf_xtx_check(f, names[0], 1048576), RF_ERR);
+    assert_error_mentions(path, "/xtx/model.layers.0.mlp.down_proj is [8, 8], expected "
+                                "[1048576, 1048576]");
+    assert_int_equal(rf_xtx_check(f, "model.layers.0.mlp.up_proj", 8), RF_ERR);
+    assert_error_mentions(path, "has no /xtx/model.layers.0.mlp.up_proj");
+    rf_xtx_close(f);
+    free(a);
+}
+
+static void fingerprint_of(const char *path, const double *a, int64_t n, int64_t nsamples,
+                           const char *name, char fp[17]) {
+    const char *names[1] = {name};
+    const double *xtx[1] = {a};
+    assert_int_equal(rf_xtx_write(path, 1, names, xtx, &n, nsamples), RF_OK);
+    rf_xtx_file *f;
+    assert_int_equal(rf_xtx_open(&f, path), RF_OK);
+    if (rf_xtx_fingerprint(f, fp) != RF_OK) fail_msg("%s", rf_last_error());
+    rf_xtx_close(f);
+    assert_int_equal(strlen(fp), 16);
+}
+
+static void test_fingerprint(void **state) {
+    enum { N = 40 };
+    char p1[4096], p2[4096], base[17], same[17], fp[17];
+    in_dir(p1, state, "a.h5");
+    in_dir(p2, state, "b.h5");
+    double *a = sym_matrix(N, 1.0);
+    fingerprint_of(p1, a, N, 100, "m", base);
+    fingerprint_of(p2, a, N, 100, "m", same);
+    assert_string_equal(base, same); /* another file, the same statistics */
+    fingerprint_of(p2, a, N, 101, "m", fp);
+    assert_string_not_equal(base, fp); /* nsamples */
+    fingerprint_of(p2, a, N, 100, "n", fp);
+    assert_string_not_equal(base, fp); /* name */
+    a[(N / 2) * N + 3] += 1e-3; /* a value of the middle row */
+    a[3 * N + N / 2] += 1e-3;
+    fingerprint_of(p2, a, N, 100, "m", fp);
+    assert_string_not_equal(base, fp);
+    free(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
@@ -304,6 +360,8 @@ int main(void) {
         T(test_open_errors),
         T(test_write_missing_directory),
         T(test_public_case),
+        T(test_check_shape),
+        T(test_fingerprint),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,10 @@
  * identifies a run (its exact text, the XTX file's name without its folder, the block-sharing
  * keys only with sharing), and the check of existing shards: a shard of this configuration counts
  * with its stats, one of another configuration, a damaged one and a missing one do not, and each
- * rank checks only its share of the tasks. */
+ * rank checks only its share of the tasks. Damaged shards are never accepted, whatever the damage
+ * (a flipped byte, a zero-filled tail, a missing checksum header), and every crash window of the
+ * atomic write ends in "recompute" or in the previous complete shard: only PATH.tmp written, or a
+ * complete PATH beside a half-written PATH.tmp. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,10 +118,67 @@ static void test_check_done(void **state) {
     rf_st_close(&m);
 }
 
+/* Overwrites n bytes of path at offset at with byte b. */
+static void overwrite(const char *path, off_t at, size_t n, unsigned char b) {
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseeko(f, at, SEEK_SET), 0);
+    for (size_t i = 0; i < n; i++) fputc(b, f);
+    fclose(f);
+}
+
+static void test_damaged_and_crash_windows(void **state) {
+    enum { N = 4 };
+    rf_st_model m;
+    open_model(state, "model.safetensors", TENSORS, NT, &m);
+    const rf_aqlm_config c = tiny_config();
+    rf_task_list l;
+    assert_int_equal(rf_tasks_build(&m, NULL, &c, NULL, 0, &l), RF_OK);
+    char out[4096], path[N][4096], tmp[4200];
+    in_dir(out, state, "out");
+    assert_int_equal(mkdir(out, 0755), 0);
+    assert_int_equal(mkdir(in_dir(tmp, state, "out/shards"), 0755), 0);
+    char *ours = rf_run_config_json(&c, NULL, 0, NULL);
+    for (int i = 0; i < N; i++) {
+        write_shard(out, &l.tasks[i], &c, ours, 0.5);
+        rf_task_shard_path(out, &l.tasks[i], path[i], sizeof path[i]);
+    }
+    unsigned char done[N] = {0};
+    rf_task_stats stats[N] = {0};
+    assert_int_equal(rf_tasks_check_done(&l, out, ours, 0, 1, done, stats), N);
+
+    overwrite(path[0], 520, 5, 0xff); /* the superblock, behind the checksum header */
+    struct stat st;
+    assert_int_equal(stat(path[1], &st), 0); /* the second half zeroed, same size */
+    overwrite(path[1], st.st_size / 2, (size_t)(st.st_size - st.st_size / 2), 0);
+    overwrite(path[2], 0, 8, ' '); /* no checksum header: an older riverforge's, or damaged */
+    /* Crash windows of task 3's rewrite: a half-written PATH.tmp beside the complete PATH... */
+    snprintf(tmp, sizeof tmp, "%s.tmp", path[3]);
+    FILE *f = fopen(tmp, "w");
+    fputs("riverforge-image xxh3-128 half", f);
+    fclose(f);
+    memset(done, 0, sizeof done);
+    assert_int_equal(rf_tasks_check_done(&l, out, ours, 0, 1, done, stats), 1);
+    assert_memory_equal(done, ((unsigned char[N]){0, 0, 0, 1}), N);
+    /* ... and only the PATH.tmp, before the first rename: not done. */
+    assert_int_equal(unlink(path[3]), 0);
+    memset(done, 0, sizeof done);
+    assert_int_equal(rf_tasks_check_done(&l, out, ours, 0, 1, done, stats), 0);
+
+    /* Recomputing writes over the damage and the leftover. */
+    for (int i = 0; i < N; i++) write_shard(out, &l.tasks[i], &c, ours, 0.5);
+    assert_int_equal(access(tmp, F_OK), -1);
+    assert_int_equal(rf_tasks_check_done(&l, out, ours, 0, 1, done, stats), N);
+    free(ours);
+    rf_tasks_free(&l);
+    rf_st_close(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_json),
         cmocka_unit_test_setup_teardown(test_check_done, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_damaged_and_crash_windows, make_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

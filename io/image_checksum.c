@@ -1,0 +1,101 @@
+/* image_checksum.c -- the user-block checksum of riverforge's HDF5 files (image_checksum.h). */
+#include "io/image_checksum.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "common/rf_error.h"
+
+#define MAGIC "riverforge-image xxh3-128 "
+#define READ_BLOCK (1u << 20)
+
+static void hash_hex(XXH128_hash_t h, char out[33]) {
+    snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, (uint64_t)h.high64, (uint64_t)h.low64);
+}
+
+void rf_image_header_fill(char *header, const void *image, size_t n) {
+    char hex[33];
+    hash_hex(XXH3_128bits(image, n), hex);
+    memset(header, 0, RF_IMAGE_HEADER_BYTES);
+    snprintf(header, RF_IMAGE_HEADER_BYTES, "%s%s %zu\n", MAGIC, hex, n);
+}
+
+/* The NUL padding after the line is part of the header: any changed byte of the file fails. */
+static int zeros_after_line(const char *header) {
+    const char *nl = memchr(header, '\n', RF_IMAGE_HEADER_BYTES);
+    for (const char *p = nl + 1; p < header + RF_IMAGE_HEADER_BYTES; p++)
+        if (*p) return 0;
+    return 1;
+}
+
+/* The checksum and image size the header records; RF_ERR when it is not a header of ours. */
+static int parse_header(const char *path, const char *header, char hex[33], uint64_t *n) {
+    char line[RF_IMAGE_HEADER_BYTES + 1];
+    memcpy(line, header, RF_IMAGE_HEADER_BYTES);
+    line[RF_IMAGE_HEADER_BYTES] = '\0';
+    unsigned long long size;
+    char nl = 0;
+    if (strncmp(line, MAGIC, strlen(MAGIC)) ||
+        sscanf(line + strlen(MAGIC), "%32[0-9a-f] %llu%c", hex, &size, &nl) != 3 ||
+        strlen(hex) != 32 || nl != '\n' || !zeros_after_line(header))
+        return rf_fail("%s: not a riverforge HDF5 file with an image checksum (damaged, or "
+                       "written by something else or an older riverforge)", path);
+    *n = size;
+    return RF_OK;
+}
+
+/* XXH3-128 of what is left of fd, hex into out. */
+static int hash_rest(const char *path, int fd, char out[33]) {
+    XXH3_state_t *st = XXH3_createState();
+    rf_check(st && XXH3_128bits_reset(st) == XXH_OK, "cannot start an XXH3 hash");
+    char *buf = rf_malloc(READ_BLOCK);
+    int rc = RF_OK;
+    for (;;) {
+        ssize_t r = read(fd, buf, READ_BLOCK);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            rc = rf_fail("%s: cannot read: %s", path, strerror(errno));
+            break;
+        }
+        if (r == 0) break;
+        XXH3_128bits_update(st, buf, (size_t)r);
+    }
+    if (rc == RF_OK) hash_hex(XXH3_128bits_digest(st), out);
+    free(buf);
+    XXH3_freeState(st);
+    return rc;
+}
+
+int rf_image_check(const char *path, int header_required) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return rf_fail("%s: %s", path, strerror(errno));
+    struct stat sb;
+    char header[RF_IMAGE_HEADER_BYTES], want[33], got[33];
+    uint64_t n = 0;
+    int rc = fstat(fd, &sb) == 0 ? RF_OK : rf_fail("%s: %s", path, strerror(errno));
+    if (rc == RF_OK && (!S_ISREG(sb.st_mode) || sb.st_size < RF_IMAGE_HEADER_BYTES ||
+                        read(fd, header, sizeof header) != (ssize_t)sizeof header))
+        rc = rf_fail("%s: not a complete riverforge HDF5 file (shorter than its image checksum "
+                     "header: truncated)", path);
+    if (rc == RF_OK) rc = parse_header(path, header, want, &n);
+    if (rc != RF_OK && !header_required) { /* not ours: nothing to check */
+        close(fd);
+        return RF_OK;
+    }
+    if (rc == RF_OK && (uint64_t)sb.st_size != RF_IMAGE_HEADER_BYTES + n)
+        rc = rf_fail("%s: not a complete riverforge HDF5 file (%lld bytes, its image checksum "
+                     "header says %llu: truncated or extended)", path, (long long)sb.st_size,
+                     (unsigned long long)(RF_IMAGE_HEADER_BYTES + n));
+    if (rc == RF_OK) rc = hash_rest(path, fd, got);
+    if (rc == RF_OK && strcmp(got, want))
+        rc = rf_fail("%s: damaged HDF5 file (its image checksum does not match)", path);
+    close(fd);
+    return rc;
+}
