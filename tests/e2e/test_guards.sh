@@ -100,8 +100,9 @@ check "statistics of fewer tokens than in_features (singular, positive semi-defi
 write_st "$WORK/wide.safetensors" "$(one $T 8,1048576 33554432)" 33554432
 "$MAKE_GUARD_XTX" "$WORK/wide.h5" "$T" 8 identity
 BYTES="needs about [0-9]+ bytes \([0-9.]+ GiB\) per rank"
-expect_error "run: [8, 1048576] with an XTX (4 TB of float32) is refused naming the tensor and the bytes" \
-    "$T \[8, 1048576\]: AQLM $BYTES" \
+# run checks the XTX's shape first (before any allocation), so its [8, 8] is what it names
+expect_error "run: [8, 1048576] with an [8, 8] XTX (a 4 TB XTX expected) is refused before any allocation" \
+    "/xtx/$T is \[8, 8\], expected \[1048576, 1048576\]" \
     mpirun_rf 2 run --model "$WORK/wide.safetensors" --xtx "$WORK/wide.h5" --out "$WORK/m1" "${QUICK[@]}"
 expect_error "plan refuses it too" "$T \[8, 1048576\]: AQLM $BYTES" \
     "$RIVERFORGE" plan --model "$WORK/wide.safetensors" --gflops 1 "${QUICK[@]}"
