@@ -63,10 +63,14 @@ static int check_source(const export_job *j, const char *group, const char *name
     if (!t)
         return rf_fail("%s: %s/%s has no tensor %s in %s (a checkpoint of another model?)", j->ckpt,
                        group, name, tensor, j->model);
-    if (t->ndim != 2 || t->shape[0] != out || t->shape[1] != in)
-        return rf_fail("%s: %s/%s is [%lld, %lld] but %s in %s is not (a checkpoint of another "
+    if (t->ndim != 2 || t->shape[0] != out || t->shape[1] != in) {
+        char shape[64] = "not 2-D";
+        if (t->ndim == 2)
+            snprintf(shape, sizeof shape, "[%lld, %lld]", (long long)t->shape[0], (long long)t->shape[1]);
+        return rf_fail("%s: %s/%s is [%lld, %lld] but %s in %s is %s (a checkpoint of another "
                        "model?)",
-                       j->ckpt, group, name, (long long)out, (long long)in, tensor, j->model);
+                       j->ckpt, group, name, (long long)out, (long long)in, tensor, j->model, shape);
+    }
     return RF_OK;
 }
 
