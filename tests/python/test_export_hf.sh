@@ -16,6 +16,11 @@ else
     finish || exit 1
 fi
 
+# aqlm 1.1.7's CPU kernel for 8-bit codebooks (numba_kernel.py) adds into one output vector from
+# a parallel loop over input groups: with more than one numba thread the additions race and the
+# logits come out wrong (max |diff| 1.8 of 2.5 on 2 threads). One thread is exact.
+export NUMBA_NUM_THREADS=1
+
 M=$WORK/model
 "$RIVERFORGE" synth --out "$M" --layers 1 --hidden 1024 --intermediate 1024 --heads 8 --kv-heads 4 \
     --head-dim 128 --vocab 512 >/dev/null
