@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# riverforge export's bad input: one line naming the file, tensor or flag, exit 2, and nothing that
-# looks like a complete export (no config.json) after a failure. A small synthetic model, 2x8.
+# riverforge export without Python: --help, what a good export holds (the tokenizer and generation
+# files copied, every source tensor accounted for), and bad input: one line naming the file, tensor
+# or flag, exit 2, and nothing that looks like a complete export (no config.json) after a failure.
+# A small synthetic model quantized 2x4.
 . "$(dirname "$0")/../fixtures/lib.sh"
 
 small() { # small DIR LAYERS: a small synthetic Qwen3
@@ -18,9 +20,17 @@ mpirun_rf 1 run "${AQLM[@]}" --num_codebooks 1 --nbits_per_codebook 4 --only 'k_
 CK=$WORK/r2x4/checkpoint.h5
 EXPORT=(export --checkpoint "$CK" --model "$WORK/m2")
 
+echo '{"bos_token_id": 1}' >"$WORK/m2/generation_config.json"
+echo '{"version": "1.0"}' >"$WORK/m2/tokenizer.json"
 check "export --help" "$RIVERFORGE" export --help
 check "a good export" "$RIVERFORGE" "${EXPORT[@]}" --out "$WORK/good"
 check "writes config.json with quant_method aqlm" grep -q '"quant_method": "aqlm"' "$WORK/good/config.json"
+check "copies generation_config.json" cmp "$WORK/m2/generation_config.json" "$WORK/good/generation_config.json"
+check "copies tokenizer.json" cmp "$WORK/m2/tokenizer.json" "$WORK/good/tokenizer.json"
+# 14 matrices x (codes, codebooks, scales) + per layer 2 norms and the q/k norms, the final norm and
+# the embedding: every tensor of the source is there, the quantized ones as three.
+check "the index lists 14 x 3 + 10 tensors" \
+    test "$(grep -c '"model-00001.safetensors"' "$WORK/good/model.safetensors.index.json")" -eq 52
 expect_error "an unknown --format" "--format gguf: unknown format" \
     "$RIVERFORGE" "${EXPORT[@]}" --out "$WORK/o1" --format gguf
 expect_error "a missing --model" "--checkpoint FILE.h5, --model DIR and --out DIR are required" \
