@@ -11,7 +11,8 @@
 #include "common/rf_half.h"
 #include "io/atomic_file.h"
 
-int rf_aqlm_hf_nbits(const rf_aqlm_matrix *q) {
+/* log2(q->K): the bits of one code. */
+static int code_bits(const rf_aqlm_matrix *q) {
     int nbits = 0;
     while ((1 << nbits) < q->K) nbits++;
     return nbits;
@@ -21,7 +22,7 @@ void rf_aqlm_hf_entries(const char *name, const rf_aqlm_matrix *q, rf_st_entry e
                         char names[3][RF_AQLM_HF_NAME_LEN]) {
     int64_t rows = q->out_features / q->og, groups = q->in_features / q->ig;
     int64_t ncodes = rows * groups * q->M, ncb = (int64_t)q->M * q->K * q->og * q->ig;
-    int nbits = rf_aqlm_hf_nbits(q);
+    int nbits = code_bits(q);
     rf_dtype code_type = nbits <= 8 ? RF_DTYPE_I8 : RF_DTYPE_I16;
     void *codes = rf_malloc((size_t)ncodes * rf_dtype_size(code_type));
     for (int64_t i = 0; i < ncodes; i++) {
@@ -53,7 +54,7 @@ static void append_once(json_t *list, const char *s) {
     json_array_append_new(list, json_string(s));
 }
 
-int rf_aqlm_hf_write_config(const char *model_dir, const char *out_dir, const rf_aqlm_matrix *q,
+int rf_aqlm_hf_write_config(const char *model_dir, const char *out_dir, const rf_aqlm_config *cfg,
                             const char *const *not_quantized, int n) {
     char src[4096], path[4096], tmp[4200];
     snprintf(src, sizeof src, "%s/config.json", model_dir);
@@ -77,8 +78,9 @@ int rf_aqlm_hf_write_config(const char *model_dir, const char *out_dir, const rf
     append_once(keep, "lm_head.weight");
     json_object_set_new(c, "quantization_config",
                         json_pack("{s:s, s:i, s:i, s:i, s:i, s:o}", "quant_method", "aqlm",
-                                  "nbits_per_codebook", rf_aqlm_hf_nbits(q), "num_codebooks", q->M,
-                                  "out_group_size", q->og, "in_group_size", q->ig,
+                                  "nbits_per_codebook", cfg->nbits_per_codebook, "num_codebooks",
+                                  cfg->num_codebooks, "out_group_size", cfg->out_group_size,
+                                  "in_group_size", cfg->in_group_size,
                                   "linear_weights_not_to_quantize", keep));
     /* Loading with the source's bfloat16 would round the float16 codebooks. */
     json_object_set_new(c, "torch_dtype", json_string("float16"));

@@ -27,22 +27,19 @@ static inline int32_t rf_aqlm_hf_code(uint32_t c, int nbits) {
     return c >= (1u << (nbits - 1)) ? (int32_t)c - (int32_t)(1u << nbits) : (int32_t)c;
 }
 
-/* log2(q->K): the bits of one code. */
-int rf_aqlm_hf_nbits(const rf_aqlm_matrix *q);
-
 /* The three tensors of matrix NAME: e[0] codes, e[1] codebooks, e[2] scales, named into names.
  * Each e[i].data is malloc'd (free it, or hand it to rf_st_shards_add as owned). */
 void rf_aqlm_hf_entries(const char *name, const rf_aqlm_matrix *q, rf_st_entry e[3],
                         char names[3][RF_AQLM_HF_NAME_LEN]);
 
 /* Writes OUT_DIR/config.json (atomically): MODEL_DIR/config.json with the quantization_config of
- * q's configuration and "torch_dtype" (and "dtype" when present) float16. not_quantized lists the
+ * cfg (its num_codebooks, nbits_per_codebook, in_group_size, out_group_size) and "torch_dtype" (and "dtype" when present) float16. not_quantized lists the
  * model's linear weights that stay dense, as tensor names ("lm_head.weight"); each goes into
  * linear_weights_not_to_quantize in both spellings transformers has used, the weight's name
  * (4.x) and the module's ("lm_head", 5.x), and so does lm_head always, since a tied lm_head has
  * no tensor of its own. RF_ERR naming the file when the source config is missing or not a JSON
  * object. */
-int rf_aqlm_hf_write_config(const char *model_dir, const char *out_dir, const rf_aqlm_matrix *q,
+int rf_aqlm_hf_write_config(const char *model_dir, const char *out_dir, const rf_aqlm_config *cfg,
                             const char *const *not_quantized, int n);
 
 #endif

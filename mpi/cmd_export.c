@@ -41,6 +41,7 @@ typedef struct {
     char **names, **vit_names; /* sorted */
     int nmat, nvit;
     rf_st_model st;
+    rf_aqlm_config cfg;        /* the matrices' one configuration (its four shape settings) */
 } export_job;
 
 static int find_name(char **names, int n, const char *name) {
@@ -74,8 +75,9 @@ static int check_source(const export_job *j, const char *group, const char *name
     return RF_OK;
 }
 
-/* One configuration for all matrices (transformers has one per model), each matching the model. */
-static int check_checkpoint(const export_job *j) {
+/* One configuration for all matrices (transformers has one per model), each matching the model;
+ * sets j->cfg. */
+static int check_checkpoint(export_job *j) {
     hid_t file;
     if (rf_h5_open(j->ckpt, &file) != RF_OK) return RF_ERR;
     static const char *const keys[6] = {"num_codebooks", "nbits_per_codebook", "in_group_size",
@@ -100,6 +102,10 @@ static int check_checkpoint(const export_job *j) {
             rc = check_source(j, RF_MATRIX_GROUP, j->names[i], v[4], v[5]);
     }
     rf_h5_close(file);
+    j->cfg.num_codebooks = (int)first[0];
+    j->cfg.nbits_per_codebook = (int)first[1];
+    j->cfg.in_group_size = (int)first[2];
+    j->cfg.out_group_size = (int)first[3];
     for (int i = 0; i < j->nvit && rc == RF_OK; i++) {
         rf_vit_info info;
         rc = rf_vit_read(j->ckpt, j->vit_names[i], &info, NULL);
@@ -121,11 +127,11 @@ static const char *module_of(const char *tensor, char *buf, size_t len) {
 }
 
 /* The tensors, in the source's order. not_quantized gets the 2-D weights that stay dense (names
- * point into j->st); q the configuration (of the first matrix). */
+ * point into j->st). */
 static int write_tensors(const export_job *j, const char **not_quantized, int *nkeep,
-                         rf_aqlm_matrix *q_config, uint64_t *total) {
+                         uint64_t *total) {
     rf_st_shards *files = rf_st_shards_begin(j->out, RF_ST_SHARD_BYTES);
-    int rc = RF_OK, have_config = 0;
+    int rc = RF_OK;
     *nkeep = 0;
     for (int i = 0; i < j->st.ntensors && rc == RF_OK; i++) {
         const rf_st_tensor *t = &j->st.tensors[i];
@@ -140,11 +146,6 @@ static int write_tensors(const export_job *j, const char **not_quantized, int *n
             for (int k = 0; k < 3; k++)
                 if (rc == RF_OK) rc = rf_st_shards_add(files, &e[k], (void *)e[k].data);
                 else free((void *)e[k].data);
-            if (!have_config) {
-                *q_config = q; /* only its shape fields are used */
-                q_config->codes = NULL, q_config->codebooks = NULL, q_config->scales = NULL;
-                have_config = 1;
-            }
             rf_aqlm_free(&q);
             continue;
         }
@@ -248,19 +249,21 @@ int rf_cmd_export(int argc, char **argv) {
 
     const char **not_quantized = NULL;
     int nkeep = 0;
-    rf_aqlm_matrix q = {0};
     uint64_t total = 0;
-    char config[4096];
-    snprintf(config, sizeof config, "%s/config.json", j.out ? j.out : ".");
-    if (rc == RF_OK && unlink(config) != 0 && errno != ENOENT)
-        rc = rf_fail("%s: cannot remove the earlier export's config.json: %s", config, strerror(errno));
+    if (rc == RF_OK) {
+        char config[4096];
+        snprintf(config, sizeof config, "%s/config.json", j.out);
+        if (unlink(config) != 0 && errno != ENOENT)
+            rc = rf_fail("%s: cannot remove the earlier export's config.json: %s", config,
+                         strerror(errno));
+    }
     if (rc == RF_OK) {
         not_quantized = rf_calloc((size_t)j.st.ntensors + 1, sizeof *not_quantized);
-        rc = write_tensors(&j, not_quantized, &nkeep, &q, &total);
+        rc = write_tensors(&j, not_quantized, &nkeep, &total);
     }
     for (size_t i = 0; i < sizeof side_files / sizeof side_files[0] && rc == RF_OK; i++)
         rc = copy_side_file(&j, side_files[i]);
-    if (rc == RF_OK) rc = rf_aqlm_hf_write_config(j.model, j.out, &q, not_quantized, nkeep);
+    if (rc == RF_OK) rc = rf_aqlm_hf_write_config(j.model, j.out, &j.cfg, not_quantized, nkeep);
 
     free(not_quantized);
     rf_st_close(&j.st);
@@ -272,6 +275,7 @@ int rf_cmd_export(int argc, char **argv) {
     }
     printf("riverforge: exported %d quantized matrices (%dx%d, groups %dx%d) and %d generated ViT "
            "matrices to %s (aqlm-hf, %.1f MB)\n",
-           j.nmat, q.M, rf_aqlm_hf_nbits(&q), q.og, q.ig, j.nvit, j.out, (double)total / 1e6);
+           j.nmat, j.cfg.num_codebooks, j.cfg.nbits_per_codebook, j.cfg.out_group_size,
+           j.cfg.in_group_size, j.nvit, j.out, (double)total / 1e6);
     return RF_EXIT_OK;
 }
