@@ -44,15 +44,13 @@ typedef struct {
     rf_aqlm_config cfg;        /* the matrices' one configuration (its four shape settings) */
 } export_job;
 
-static int find_name(char **names, int n, const char *name) {
-    int lo = 0, hi = n - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2, c = strcmp(names[mid], name);
-        if (c == 0) return 1;
-        if (c < 0) lo = mid + 1;
-        else hi = mid - 1;
-    }
-    return 0;
+static int cmp_name(const void *key, const void *elem) {
+    return strcmp(key, *(char *const *)elem);
+}
+
+/* name is one of the sorted names[n]. */
+static int has_name(char **names, int n, const char *name) {
+    return n > 0 && bsearch(name, names, (size_t)n, sizeof *names, cmp_name) != NULL;
 }
 
 /* RF_ERR unless the model has NAME.weight of shape [out, in]: the checkpoint belongs to it. */
@@ -126,6 +124,33 @@ static const char *module_of(const char *tensor, char *buf, size_t len) {
     return tensor;
 }
 
+/* /matrices/name as its three aqlm-hf tensors. */
+static int add_quantized(const export_job *j, rf_st_shards *files, const char *name) {
+    rf_aqlm_matrix q;
+    if (rf_matrix_read(j->ckpt, name, &q, NULL, NULL, 0) != RF_OK) return RF_ERR;
+    rf_st_entry e[3];
+    char names[3][RF_AQLM_HF_NAME_LEN];
+    rf_aqlm_hf_entries(name, &q, e, names);
+    rf_aqlm_free(&q);
+    int rc = RF_OK;
+    for (int k = 0; k < 3; k++) {
+        if (rc == RF_OK) rc = rf_st_shards_add(files, &e[k], (void *)e[k].data);
+        else free((void *)e[k].data);
+    }
+    return rc;
+}
+
+/* /vit/name, the generated matrix, as the tensor it replaces. */
+static int add_generated(const export_job *j, rf_st_shards *files, const char *name,
+                         const char *tensor) {
+    rf_vit_info info;
+    float *w = NULL;
+    if (rf_vit_read(j->ckpt, name, &info, &w) != RF_OK) return RF_ERR;
+    rf_st_entry e = {.name = tensor, .dtype = RF_DTYPE_F32, .ndim = 2,
+                     .shape = {info.out_features, info.in_features}, .data = w};
+    return rf_st_shards_add(files, &e, w);
+}
+
 /* The tensors, in the source's order. not_quantized gets the 2-D weights that stay dense (names
  * point into j->st). */
 static int write_tensors(const export_job *j, const char **not_quantized, int *nkeep,
@@ -137,31 +162,19 @@ static int write_tensors(const export_job *j, const char **not_quantized, int *n
         const rf_st_tensor *t = &j->st.tensors[i];
         char buf[RF_AQLM_HF_NAME_LEN];
         const char *name = module_of(t->name, buf, sizeof buf);
-        if (name != t->name && find_name(j->names, j->nmat, name)) {
-            rf_aqlm_matrix q;
-            if ((rc = rf_matrix_read(j->ckpt, name, &q, NULL, NULL, 0)) != RF_OK) break;
-            rf_st_entry e[3];
-            char names[3][RF_AQLM_HF_NAME_LEN];
-            rf_aqlm_hf_entries(name, &q, e, names);
-            for (int k = 0; k < 3; k++)
-                if (rc == RF_OK) rc = rf_st_shards_add(files, &e[k], (void *)e[k].data);
-                else free((void *)e[k].data);
-            rf_aqlm_free(&q);
+        int weight = name != t->name;
+        if (weight && has_name(j->names, j->nmat, name)) {
+            rc = add_quantized(j, files, name);
             continue;
         }
-        if (t->ndim == 2 && name != t->name) not_quantized[(*nkeep)++] = t->name;
-        if (name != t->name && find_name(j->vit_names, j->nvit, name)) {
-            rf_vit_info info;
-            float *w = NULL;
-            if ((rc = rf_vit_read(j->ckpt, name, &info, &w)) != RF_OK) break;
-            rf_st_entry e = {.name = t->name, .dtype = RF_DTYPE_F32, .ndim = 2,
-                             .shape = {info.out_features, info.in_features}, .data = w};
-            rc = rf_st_shards_add(files, &e, w);
-            continue;
+        if (weight && t->ndim == 2) not_quantized[(*nkeep)++] = t->name;
+        if (weight && has_name(j->vit_names, j->nvit, name)) {
+            rc = add_generated(j, files, name, t->name);
+        } else { /* copied as it is: the data stays in the source's mapping */
+            rf_st_entry e = {.name = t->name, .dtype = t->dtype, .ndim = t->ndim, .data = t->data};
+            memcpy(e.shape, t->shape, sizeof e.shape);
+            rc = rf_st_shards_add(files, &e, NULL);
         }
-        rf_st_entry e = {.name = t->name, .dtype = t->dtype, .ndim = t->ndim, .data = t->data};
-        memcpy(e.shape, t->shape, sizeof e.shape);
-        rc = rf_st_shards_add(files, &e, NULL);
     }
     return rf_st_shards_end(files, rc, NULL, total);
 }
