@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # riverforge export without Python: --help, what a good export holds (the tokenizer and generation
-# files copied, every source tensor accounted for), and bad input: one line naming the file, tensor
+# files copied, every source tensor accounted for, copied ones byte for byte, a vision tower's
+# generated matrices in place of the originals), and bad input: one line naming the file, tensor
 # or flag, exit 2, and nothing that looks like a complete export (no config.json) after a failure.
 # A small synthetic model quantized 2x4.
 . "$(dirname "$0")/../fixtures/lib.sh"
