@@ -36,14 +36,15 @@
 #define ST_INDEX_NAME "model.safetensors.index.json"
 #define ST_SINGLE_NAME "model.safetensors"
 
-static const char *const dtype_names[] = {"F32", "F16", "BF16"};
-static const size_t dtype_sizes[] = {4, 2, 2};
+static const char *const dtype_names[RF_DTYPE_COUNT] = {"F32", "F16", "BF16", "I8",  "I16",
+                                                         "I32", "I64", "U8",   "BOOL"};
+static const size_t dtype_sizes[RF_DTYPE_COUNT] = {4, 2, 2, 1, 2, 4, 8, 1, 1};
 
 const char *rf_dtype_name(rf_dtype d) { return dtype_names[d]; }
 size_t rf_dtype_size(rf_dtype d) { return dtype_sizes[d]; }
 
 static int parse_dtype(const char *s, rf_dtype *d) {
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < RF_DTYPE_COUNT; i++) {
         if (strcmp(s, dtype_names[i]) == 0) {
             *d = (rf_dtype)i;
             return RF_OK;
@@ -405,6 +406,9 @@ int rf_st_to_f32(const rf_st_model *m, const rf_st_tensor *t, float *out) {
     case RF_DTYPE_F32: memcpy(out, t->data, t->nbytes); break; /* the mapping may be unaligned */
     case RF_DTYPE_F16: f16_to_f32(t->data, out, t->numel); break;
     case RF_DTYPE_BF16: bf16_to_f32(t->data, out, t->numel); break;
+    default:
+        return rf_fail("tensor %s in %s: dtype %s is not a float type (F32, F16, BF16)", t->name,
+                       m->paths[t->file_index], rf_dtype_name(t->dtype));
     }
     int64_t bad = first_non_finite(out, t->numel);
     if (bad == t->numel) return RF_OK;
@@ -425,7 +429,7 @@ int rf_st_to_f32(const rf_st_model *m, const rf_st_tensor *t, float *out) {
 
 /* Bytes of entry e's data; RF_ERR for a dtype, ndim or shape no reader would accept. */
 static int entry_nbytes(const char *path, const rf_st_entry *e, size_t *nbytes) {
-    if ((unsigned)e->dtype > RF_DTYPE_BF16 || e->ndim < 0 || e->ndim > RF_ST_MAX_DIMS)
+    if ((unsigned)e->dtype >= RF_DTYPE_COUNT || e->ndim < 0 || e->ndim > RF_ST_MAX_DIMS)
         return rf_fail("%s: tensor %s: bad dtype %d or ndim %d", path, e->name, (int)e->dtype,
                        e->ndim);
     size_t n = rf_dtype_size(e->dtype);

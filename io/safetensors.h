@@ -17,9 +17,16 @@
 
 #define RF_ST_MAX_DIMS 8
 
-typedef enum { RF_DTYPE_F32 = 0, RF_DTYPE_F16, RF_DTYPE_BF16 } rf_dtype;
+/* The float dtypes are what riverforge computes with (rf_st_to_f32); the integer ones are read and
+ * written as they are: exports copy a model's other tensors unchanged and store AQLM codes as
+ * I8/I16 (io/aqlm_hf.h). */
+typedef enum {
+    RF_DTYPE_F32 = 0, RF_DTYPE_F16, RF_DTYPE_BF16,
+    RF_DTYPE_I8, RF_DTYPE_I16, RF_DTYPE_I32, RF_DTYPE_I64, RF_DTYPE_U8, RF_DTYPE_BOOL,
+    RF_DTYPE_COUNT
+} rf_dtype;
 
-const char *rf_dtype_name(rf_dtype d); /* "F32", "F16", "BF16" */
+const char *rf_dtype_name(rf_dtype d); /* "F32", "F16", "BF16", "I8", ... as safetensors names them */
 size_t rf_dtype_size(rf_dtype d);
 
 typedef struct {
@@ -49,7 +56,7 @@ void rf_st_close(rf_st_model *m);
 /* Binary search by full name; NULL when absent. */
 const rf_st_tensor *rf_st_find(const rf_st_model *m, const char *name);
 /* Converts a tensor to float32 (out has numel floats). RF_ERR naming the tensor (and the first
- * offending index) when a value is NaN or Inf. */
+ * offending index) when a value is NaN or Inf, or naming its dtype when it is not F32, F16, BF16. */
 int rf_st_to_f32(const rf_st_model *m, const rf_st_tensor *t, float *out);
 
 /* Writing. data is in the given dtype's layout, row-major. */

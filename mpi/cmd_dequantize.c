@@ -13,35 +13,10 @@
 #include "io/h5_probe.h"
 #include "io/matrix_record.h"
 #include "io/safetensors.h"
+#include "io/st_shards.h"
 #include "io/vit_record.h"
 #include "mpi/cli.h"
 #include "mpi/commands.h"
-
-#define FILE_BYTES_LIMIT ((size_t)2 << 30)
-
-typedef struct {
-    int n;                 /* tensors in the file being filled */
-    size_t bytes;
-    rf_st_entry *entries;  /* [names] */
-    float **data;
-} pending_file;
-
-static void drop_pending(pending_file *p) {
-    for (int i = 0; i < p->n; i++) {
-        free(p->data[i]);
-        free((char *)p->entries[i].name);
-    }
-    p->n = 0;
-    p->bytes = 0;
-}
-
-static int flush_file(const char *dir, int file_no, pending_file *p) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/model-%05d.safetensors", dir, file_no);
-    int rc = rf_st_write(path, p->entries, p->n);
-    drop_pending(p);
-    return rc;
-}
 
 /* The dense matrix of /matrices/NAME (dequantized) or /vit/NAME (as stored); NULL on RF_ERR. */
 static float *read_dense(const char *ckpt, const char *name, int vit, int64_t *out, int64_t *in) {
@@ -85,51 +60,24 @@ int rf_cmd_dequantize(int argc, char **argv) {
     if (rc == RF_OK) rc = rf_vit_list(ckpt, &vit_names, &nvit);
     int n = nmat + nvit;
     if (rc == RF_OK && rf_make_dirs(out) != RF_OK) rc = rf_fail_prefix("--out: ");
-    pending_file p = {0};
-    char **tensor_names = rf_calloc((size_t)n + 1, sizeof *tensor_names);
-    char **file_names = rf_calloc((size_t)n + 1, sizeof *file_names);
-    p.entries = rf_calloc((size_t)n + 1, sizeof *p.entries);
-    p.data = rf_calloc((size_t)n + 1, sizeof *p.data);
-    int file_no = 1;
-    uint64_t total = 0;
+    rf_st_shards *files = rf_st_shards_begin(out, RF_ST_SHARD_BYTES);
     for (int i = 0; i < n && rc == RF_OK; i++) {
         int vit = i >= nmat;
         const char *name = vit ? vit_names[i - nmat] : names[i];
-        char tensor[300], file[64];
+        char tensor[300];
         int64_t rows, cols;
         float *w = read_dense(ckpt, name, vit, &rows, &cols);
         if (!w) {
             rc = RF_ERR;
             break;
         }
-        size_t bytes = (size_t)(rows * cols) * sizeof(float);
-        if (p.n > 0 && p.bytes + bytes > FILE_BYTES_LIMIT && flush_file(out, file_no++, &p) != RF_OK) {
-            free(w);
-            rc = RF_ERR;
-            break;
-        }
         snprintf(tensor, sizeof tensor, "%s.weight", name);
-        snprintf(file, sizeof file, "model-%05d.safetensors", file_no);
-        p.entries[p.n] = (rf_st_entry){.name = rf_strdup(tensor), .dtype = RF_DTYPE_F32, .ndim = 2,
-                                       .shape = {rows, cols}, .data = w};
-        p.data[p.n++] = w;
-        p.bytes += bytes;
-        total += bytes;
-        tensor_names[i] = rf_strdup(tensor);
-        file_names[i] = rf_strdup(file);
+        rf_st_entry e = {.name = tensor, .dtype = RF_DTYPE_F32, .ndim = 2, .shape = {rows, cols},
+                         .data = w};
+        rc = rf_st_shards_add(files, &e, w);
     }
-    if (rc == RF_OK && p.n > 0) rc = flush_file(out, file_no, &p);
-    if (rc == RF_OK)
-        rc = rf_st_write_index(out, n, (const char *const *)tensor_names, (const char *const *)file_names, total);
-    for (int i = 0; i < n; i++) {
-        free(tensor_names[i]);
-        free(file_names[i]);
-    }
-    drop_pending(&p); /* left only after a failure */
-    free(tensor_names);
-    free(file_names);
-    free(p.entries);
-    free(p.data);
+    uint64_t total = 0;
+    rc = rf_st_shards_end(files, rc, NULL, &total);
     rf_container_free_names(names, nmat);
     rf_container_free_names(vit_names, nvit);
     if (rc != RF_OK) {

@@ -9,6 +9,7 @@ int rf_cmd_plan(int argc, char **argv);
 int rf_cmd_run(int argc, char **argv);
 int rf_cmd_inspect(int argc, char **argv);
 int rf_cmd_dequantize(int argc, char **argv);
+int rf_cmd_export(int argc, char **argv);
 int rf_cmd_vqc(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@ PACKAGES=(build-essential cmake pkg-config
           libxxhash-dev                         # XXH3-128: the whole-file checksums of shards
           libcmocka-dev                         # unit tests
           python3                               # the public-case test reads reference.json
+          python3-venv                          # scripts/pyenv.sh: the export test's environment
           munge slurmctld slurmd slurm-client)  # the Slurm tests' private cluster
 missing=()
 for p in "${PACKAGES[@]}"; do
