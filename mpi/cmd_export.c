@@ -7,7 +7,8 @@
  *
  * Nothing half-written looks complete: the checkpoint and the model are checked against each other
  * before anything is written, a config.json already in OUT is removed first and the new one is
- * written last (transformers loads no folder without one). */
+ * written last (transformers loads no folder without one). The checkpoint is read in a child
+ * process first (io/h5_probe.h): a damaged file is an error line, never a crash or a hang. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "common/rf_error.h"
 #include "io/aqlm_hf.h"
 #include "io/atomic_file.h"
+#include "io/h5_probe.h"
 #include "io/h5_container.h"
 #include "io/h5_util.h"
 #include "io/hf_config.h"
@@ -213,6 +215,8 @@ static int check_inputs(export_job *j, const char *format) {
         return rf_fail("--checkpoint FILE.h5, --model DIR and --out DIR are required");
     rf_hf_config cfg;
     if (rf_hf_config_read(j->model, &cfg) != RF_OK) return rf_fail_prefix("--model: ");
+    /* the checkpoint is a user's file: HDF5 reads it first in a child process (io/h5_probe.h) */
+    if (rf_h5_probe(j->ckpt, "/", 1) != RF_OK) return RF_ERR;
     if (rf_matrix_list(j->ckpt, &j->names, &j->nmat) != RF_OK ||
         rf_vit_list(j->ckpt, &j->vit_names, &j->nvit) != RF_OK)
         return RF_ERR;
