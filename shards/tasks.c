@@ -33,6 +33,15 @@ static int compile(regex_t *re, const char *pattern, const char *what) {
     return RF_OK;
 }
 
+/* A task's weights are converted to float32 when it runs: integer tensors are refused before
+ * any work, not inside a task. */
+static int check_float_weight(const rf_st_tensor *t) {
+    if (t->dtype == RF_DTYPE_F32 || t->dtype == RF_DTYPE_F16 || t->dtype == RF_DTYPE_BF16)
+        return RF_OK;
+    return rf_fail("tensor %s is %s; a weight riverforge quantizes or generates must be F32, F16 "
+                   "or BF16", t->name, rf_dtype_name(t->dtype));
+}
+
 int rf_tasks_build(const rf_st_model *model, const char *only_regex, const rf_aqlm_config *cfg,
                    const rf_vit_share *vit, uint64_t run_seed, rf_task_list *list) {
     regex_t linear, only;
@@ -74,7 +83,12 @@ int rf_tasks_build(const rf_st_model *model, const char *only_regex, const rf_aq
     }
     if (rc == RF_OK && vit && vit->npairs > 0)
         rc = rf_vit_tasks_add(model, vit, only_regex ? &only : NULL, run_seed, list);
-    for (int i = 0; i < list->n && rc == RF_OK; i++) rc = rf_task_name_check(list->tasks[i].name);
+    for (int i = 0; i < list->n && rc == RF_OK; i++) {
+        const rf_task *task = &list->tasks[i];
+        rc = rf_task_name_check(task->name);
+        if (rc == RF_OK) rc = check_float_weight(task->tensor);
+        if (rc == RF_OK && task->shared) rc = check_float_weight(task->shared);
+    }
     regfree(&linear);
     if (only_regex) regfree(&only);
     if (rc == RF_OK && list->n == 0)

@@ -1,7 +1,7 @@
 /* test_tasks.c -- the task model (shards/tasks.h): which tensors become tasks (Qwen3 names and
  * InternVL's language_model. prefix; norms, embeddings and vision tensors do not), the cost
  * order, --only, per-task seeds that depend on the name alone, errors naming the tensor, names
- * that cannot be shard files, and the predicted memory of a task against a node's. */
+ * that cannot be shard files, integer weights, and the predicted memory of a task against a node's. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,6 +143,22 @@ static void test_build_refuses_bad_names(void **state) {
     rf_st_close(&m);
 }
 
+/* An integer weight is refused when the task list is built, naming the tensor and its dtype. */
+static void test_build_refuses_integer_weights(void **state) {
+    static int8_t codes[16 * 16];
+    rf_st_entry e = {.name = "model.layers.0.mlp.up_proj.weight", .dtype = RF_DTYPE_I8, .ndim = 2,
+                     .shape = {16, 16}, .data = codes};
+    char path[4096];
+    assert_int_equal(rf_st_write(in_dir(path, state, "int8.safetensors"), &e, 1), RF_OK);
+    rf_st_model m;
+    assert_int_equal(rf_st_open(&m, path), RF_OK);
+    rf_aqlm_config c = tiny_config();
+    rf_task_list l;
+    assert_int_equal(rf_tasks_build(&m, NULL, &c, NULL, 0, &l), RF_ERR);
+    assert_non_null(strstr(rf_last_error(), "tensor model.layers.0.mlp.up_proj.weight is I8"));
+    rf_st_close(&m);
+}
+
 /* An AQLM task's memory: W and XTX in float32 and more; 4 TB for [8, 1048576] with its XTX. */
 static void test_aqlm_task_memory(void **state) {
     (void)state;
@@ -195,7 +211,8 @@ int main(void) {
                                        T(test_only_and_its_errors), T(test_predicted_ranks),
                                        T(test_layers_against_config),
                                        T(test_names_that_cannot_be_files),
-                                       T(test_build_refuses_bad_names), T(test_aqlm_task_memory),
+                                       T(test_build_refuses_bad_names),
+    T(test_build_refuses_integer_weights), T(test_aqlm_task_memory),
                                        T(test_vit_task_memory)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
