@@ -1,7 +1,8 @@
 /* test_tasks.c -- the task model (shards/tasks.h): which tensors become tasks (Qwen3 names and
  * InternVL's language_model. prefix; norms, embeddings and vision tensors do not), the cost
  * order, --only, per-task seeds that depend on the name alone, errors naming the tensor, names
- * that cannot be shard files, integer weights, and the predicted memory of a task against a node's. */
+ * that cannot be shard files, integer weights, and the predicted memory of a task against a
+ * node's. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -212,7 +213,8 @@ int main(void) {
                                        T(test_layers_against_config),
                                        T(test_names_that_cannot_be_files),
                                        T(test_build_refuses_bad_names),
-    T(test_build_refuses_integer_weights), T(test_aqlm_task_memory),
+                                       T(test_build_refuses_integer_weights),
+                                       T(test_aqlm_task_memory),
                                        T(test_vit_task_memory)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
