@@ -13,7 +13,6 @@
  * to it: a full disk, a quota or a file-size limit is one clear error, and HDF5 writes only into
  * blocks that exist. The reservation's unused tail is cut off before the commit.
  */
-#define _GNU_SOURCE /* posix_fallocate's off_t is 64-bit */
 #include "io/checkpoint.h"
 
 #include <errno.h>
