@@ -149,20 +149,20 @@ int rf_summary_write(const char *out_dir, const rf_summary *s) {
 
 int rf_summary_write_run(const char *out_dir, rf_summary *s, int assembly_status) {
     if (assembly_status == RF_OK) return rf_summary_write(out_dir, s);
-    char *reason = rf_strdup(rf_last_error()), *unwritten = NULL;
+    char *reason = rf_strdup(rf_last_error());
     s->complete = 0;
     s->assembly_error = reason;
-    if (rf_summary_write(out_dir, s) != RF_OK) {
-        unwritten = rf_strdup(rf_last_error());
+    if (rf_summary_write(out_dir, s) == RF_OK) {
+        rf_fail("%s", reason);
+    } else {
         /* An earlier run's summary must not stay behind saying "complete": true. */
-        char path[4096];
+        char *unwritten = rf_strdup(rf_last_error()), path[4096];
         snprintf(path, sizeof path, "%s/summary.json", out_dir);
         unlink(path);
+        rf_fail("%s (and the summary cannot be written: %s)", reason, unwritten);
+        free(unwritten);
     }
-    if (unwritten) rf_fail("%s (and the summary cannot be written: %s)", reason, unwritten);
-    else rf_fail("%s", reason);
     s->assembly_error = NULL;
-    free(unwritten);
     free(reason);
     return RF_ERR;
 }

@@ -58,8 +58,9 @@ char *rf_summary_json(const rf_summary *s);
 int rf_summary_write(const char *out_dir, const rf_summary *s);
 /* rf_summary_write for a run whose checkpoint assembly returned assembly_status, so that the
  * summary says what is on disk: on RF_ERR (the reason in rf_last_error()) s says "complete" false
- * with that reason as "assembly_error", and the result is RF_ERR with the reason recorded again
- * (also when the summary was written). */
+ * with that reason as "assembly_error", and the result is RF_ERR with the reason recorded again;
+ * when the summary cannot be written either, both reasons, and an earlier summary.json is
+ * removed. */
 int rf_summary_write_run(const char *out_dir, rf_summary *s, int assembly_status);
 
 /* The tables a finished run prints: the AQLM matrices, one line per projection kind (q_proj, ...,
