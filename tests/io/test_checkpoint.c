@@ -216,6 +216,7 @@ static void test_assemble_with_vit(void **state) {
     in_dir(ckpt, state, "checkpoint.h5");
     if (rf_checkpoint_assemble(ckpt, CONFIG, "{}", 2, shards, names, kinds) != RF_OK)
         fail_msg("%s", rf_last_error());
+    assert_true(file_size(ckpt) <= file_size(mat_path) + file_size(vit_path)); /* no spare room */
     char **list;
     int n;
     assert_int_equal(rf_matrix_list(ckpt, &list, &n), RF_OK);
