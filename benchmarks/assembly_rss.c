@@ -99,7 +99,8 @@ int main(int argc, char **argv) {
     rf_check(mkdtemp(dir) != NULL, "cannot create a folder under %s", parent);
 
     const int n = 7 * layers;
-    char **paths = rf_calloc((size_t)n, sizeof *paths), **names = rf_calloc((size_t)n, sizeof *names);
+    char **paths = rf_calloc((size_t)n, sizeof *paths);
+    char **names = rf_calloc((size_t)n, sizeof *names);
     rf_record_kind *kinds = rf_calloc((size_t)n, sizeof *kinds);
     rf_rng r;
     rf_rng_init(&r, 1);

@@ -88,8 +88,8 @@ char *rf_summary_json(const rf_summary *s) {
                                "bits_per_weight", weights > 0 ? bits / weights : 0.0,
                                "mean_rel_act_err", naqlm ? act / naqlm : 0.0, "task_seconds",
                                task_seconds, "vit", vit_totals_json(s));
-    json_t *root = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:i, s:i, s:f, s:b, s:s*, s:i, s:o, "
-                             "s:o, s:o}",
+    json_t *root = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:i, s:i, s:f, s:b, s:s*, s:i, "
+                             "s:o, s:o, s:o}",
                              "riverforge_version", s->version, "model", s->model, "model_type",
                              s->model_type, "architecture", s->architecture, "xtx", s->xtx,
                              "out", s->out, "ranks", s->ranks, "omp_threads", s->omp_threads,
