@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/rf_error.h"
 #include "io/atomic_file.h"
@@ -87,12 +88,14 @@ char *rf_summary_json(const rf_summary *s) {
                                "bits_per_weight", weights > 0 ? bits / weights : 0.0,
                                "mean_rel_act_err", naqlm ? act / naqlm : 0.0, "task_seconds",
                                task_seconds, "vit", vit_totals_json(s));
-    json_t *root = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:i, s:i, s:f, s:b, s:i, s:o, s:o, s:o}",
+    json_t *root = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:i, s:i, s:f, s:b, s:s*, s:i, "
+                             "s:o, s:o, s:o}",
                              "riverforge_version", s->version, "model", s->model, "model_type",
                              s->model_type, "architecture", s->architecture, "xtx", s->xtx,
                              "out", s->out, "ranks", s->ranks, "omp_threads", s->omp_threads,
-                             "seconds", s->seconds, "complete", s->complete, "tasks_total",
-                             s->tasks_total, "config", config, "totals", totals, "tasks", tasks);
+                             "seconds", s->seconds, "complete", s->complete, "assembly_error",
+                             s->assembly_error, "tasks_total", s->tasks_total, "config", config,
+                             "totals", totals, "tasks", tasks);
     rf_check(root, "cannot build summary JSON");
     char *text = json_dumps(root, JSON_INDENT(1));
     json_decref(root);
@@ -142,6 +145,26 @@ int rf_summary_write(const char *out_dir, const rf_summary *s) {
     free(json);
     free(csv);
     return rc;
+}
+
+int rf_summary_write_run(const char *out_dir, rf_summary *s, int assembly_status) {
+    if (assembly_status == RF_OK) return rf_summary_write(out_dir, s);
+    char *reason = rf_strdup(rf_last_error());
+    s->complete = 0;
+    s->assembly_error = reason;
+    if (rf_summary_write(out_dir, s) == RF_OK) {
+        rf_fail("%s", reason);
+    } else {
+        /* An earlier run's summary must not stay behind saying "complete": true. */
+        char *unwritten = rf_strdup(rf_last_error()), path[4096];
+        snprintf(path, sizeof path, "%s/summary.json", out_dir);
+        unlink(path);
+        rf_fail("%s (and the summary cannot be written: %s)", reason, unwritten);
+        free(unwritten);
+    }
+    s->assembly_error = NULL;
+    free(reason);
+    return RF_ERR;
 }
 
 /* "q_proj" of "model.layers.0.self_attn.q_proj". */

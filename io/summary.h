@@ -8,7 +8,9 @@
  * Rows have "kind": "aqlm" (a quantized matrix) or "vit" (a generated shared-block matrix, with
  * its method, shared_from, rel_w_err, shared_rel_w_err, baseline_rel_w_err, beats_baseline,
  * params, ...); with vit rows, "totals" has a "vit" object summing them.
- * An interrupted run writes the tasks done so far with "complete": false.
+ * "complete" is true only when every task is done and checkpoint.h5 was assembled: an interrupted
+ * run writes the tasks done so far with "complete": false, and a run whose assembly failed says
+ * false with "assembly_error", the reason (the key is absent otherwise).
  * summary.csv:  one header line, then one line per task: the AQLM columns first (empty for vit
  * rows where they do not apply), then kind and the vit columns (empty for aqlm rows). */
 #ifndef RF_SUMMARY_H
@@ -36,7 +38,8 @@ typedef struct {
     const char *model_type, *architecture; /* from the model's config.json; NULL without one */
     int ranks, omp_threads;
     double seconds;
-    int complete;        /* every task of the run is done */
+    int complete;        /* every task of the run is done and checkpoint.h5 assembled */
+    const char *assembly_error; /* why checkpoint.h5 could not be assembled, or NULL */
     int tasks_total;
     int n;
     const rf_summary_row *rows;
@@ -53,6 +56,12 @@ rf_vit_totals rf_summary_vit_totals(const rf_summary_row *rows, int n);
 char *rf_summary_json(const rf_summary *s);
 /* OUT/summary.json and OUT/summary.csv, each written atomically. */
 int rf_summary_write(const char *out_dir, const rf_summary *s);
+/* rf_summary_write for a run whose checkpoint assembly returned assembly_status, so that the
+ * summary says what is on disk: on RF_ERR (the reason in rf_last_error()) s says "complete" false
+ * with that reason as "assembly_error", and the result is RF_ERR with the reason recorded again;
+ * when the summary cannot be written either, both reasons, and an earlier summary.json is
+ * removed. */
+int rf_summary_write_run(const char *out_dir, rf_summary *s, int assembly_status);
 
 /* The tables a finished run prints: the AQLM matrices, one line per projection kind (q_proj, ...,
  * down_proj) and shape in first-seen order, and a total; then the generated ViT matrices, one

@@ -45,20 +45,25 @@ int rf_run_finish(const rf_run_info *info, const rf_task_list *tasks,
         names[n++] = t->name;
     }
     *complete = n == ntasks;
-    const rf_summary sum = {.version = info->version, .model = info->model,
-                            .model_type = info->model_type, .architecture = info->architecture,
-                            .xtx = info->xtx,
-                            .out = info->out, .config_json = info->config_json,
-                            .ranks = info->ranks, .omp_threads = info->omp_threads,
-                            .seconds = info->seconds, .complete = *complete,
-                            .tasks_total = ntasks, .n = n, .rows = rows};
+    rf_summary sum = {.version = info->version, .model = info->model,
+                      .model_type = info->model_type, .architecture = info->architecture,
+                      .xtx = info->xtx, .out = info->out, .config_json = info->config_json,
+                      .ranks = info->ranks, .omp_threads = info->omp_threads,
+                      .seconds = info->seconds, .complete = *complete, .tasks_total = ntasks,
+                      .n = n, .rows = rows};
     char ckpt[4096];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.h5", info->out);
-    char *provenance = rf_summary_json(&sum);
-    int rc = rf_summary_write(info->out, &sum);
-    if (rc == RF_OK && *complete)
-        rc = rf_checkpoint_assemble(ckpt, info->config_json, provenance, n,
-                                    (const char *const *)paths, names, kinds);
+    /* The summary is written after the assembly, so that it says whether the checkpoint exists;
+     * the checkpoint's provenance is the summary of the run it completes. */
+    int assembly = RF_OK;
+    if (*complete) {
+        char *provenance = rf_summary_json(&sum);
+        assembly = rf_checkpoint_assemble(ckpt, info->config_json, provenance, n,
+                                          (const char *const *)paths, names, kinds);
+        free(provenance);
+        if (assembly != RF_OK) rf_log("assembly failed: %s", rf_last_error());
+    }
+    int rc = rf_summary_write_run(info->out, &sum, assembly);
     if (rc == RF_OK && *complete) {
         rf_summary_print_tables(stdout, rows, n);
         printf("\nriverforge: %d matrices in %.1f s on %d ranks; checkpoint %s\n", n,
@@ -74,6 +79,5 @@ int rf_run_finish(const rf_run_info *info, const rf_task_list *tasks,
     free(names);
     free(kinds);
     free(rows);
-    free(provenance);
     return rc;
 }

@@ -3,7 +3,8 @@
  *   OUT/shards/NAME.h5    one per task (tasks.h: rf_task_shard_path), written by task_exec.h
  *   OUT/logs/rank-N.log   each rank's log
  *   OUT/manifest.json     the model and configuration the shards belong to (manifest.h)
- *   OUT/summary.json/csv  the tasks done so far (io/summary.h)
+ *   OUT/summary.json/csv  the tasks done so far, and whether checkpoint.h5 was assembled
+ *                         (io/summary.h)
  *   OUT/checkpoint.h5     every task's record, assembled once all are done (io/checkpoint.h)
  */
 #ifndef RF_RUN_OUTPUT_H
@@ -33,10 +34,11 @@ typedef struct {
     rf_task_stats stats;
 } rf_task_outcome;
 
-/* Writes OUT/summary.json and summary.csv for the tasks done; when every task is, assembles
- * OUT/checkpoint.h5 from the shards (every copied dataset read back) and prints the result tables
- * and a closing line to stdout. *complete says whether every task is done. RF_ERR (one line) when
- * a file cannot be written or a shard fails at assembly. */
+/* When every task is done, assembles OUT/checkpoint.h5 from the shards (every copied dataset read
+ * back) and prints the result tables and a closing line to stdout; then writes OUT/summary.json
+ * and summary.csv for the tasks done, with "complete" true only when the checkpoint was written
+ * (io/summary.h). *complete says whether every task is done. RF_ERR (one line) when a file cannot
+ * be written or a shard fails at assembly; the summary then says why (rf_summary_write_run). */
 int rf_run_finish(const rf_run_info *info, const rf_task_list *tasks,
                   const rf_task_outcome *outcome, int *complete);
 

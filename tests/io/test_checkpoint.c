@@ -1,11 +1,12 @@
-/* test_checkpoint.c -- assembling a checkpoint from shards (io/checkpoint.h).
+/* test_checkpoint.c -- assembling a checkpoint from shards on disk (io/checkpoint.h).
  *
  * Three AQLM shards come together with every matrix bit-exact, the root attributes of a
- * checkpoint (a provenance too large for an object header) and the layout H5Ocopy must keep; an
- * empty assembly still has /matrices; /matrices and /vit records sit side by side. A damaged shard
- * (a flipped byte in codes, codebooks or a generator tensor) or a missing folder fails the
- * assembly, naming the shard's dataset and the checkpoint, and leaves nothing at PATH or
- * PATH.tmp. */
+ * checkpoint (a provenance too large for an object header) and the layout H5Ocopy must keep, over
+ * a PATH.tmp a crashed run left behind; the file takes no more room than its parts (the space
+ * reserved for it is given back). An empty assembly still has /matrices; /matrices and /vit
+ * records sit side by side. A damaged shard (a flipped byte in codes, codebooks or a generator
+ * tensor), a missing folder or a full disk fails the assembly, naming the shard's dataset or the
+ * reason and the checkpoint, and leaves nothing at PATH or PATH.tmp. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,10 +15,12 @@
 
 #include "tests/fixtures/tmpdir.h"
 #include "corrupt_fixture.h"
+#include "full_disk_fixture.h"
 #include "io_asserts.h"
 #include "matrix_fixture.h"
 #include "vit_fixture.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +36,20 @@
 
 static const char *CONFIG = "{\"method\":\"aqlm\",\"num_codebooks\":2,\"seed\":7}";
 static const rf_record_kind MATRICES[3] = {RF_RECORD_MATRIX, RF_RECORD_MATRIX, RF_RECORD_MATRIX};
+
+static off_t file_size(const char *path) {
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_size;
+}
+
+/* A leftover PATH.tmp of a crashed run: 3 MiB of junk. */
+static void leave_junk(const char *path) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 3 << 20; i++) fputc('j', f);
+    assert_int_equal(fclose(f), 0);
+}
 
 static void test_assemble_three_shards(void **state) {
     const char *names[3] = {"model.layers.1.mlp.down_proj", "model.layers.0.self_attn.q_proj",
@@ -57,9 +74,14 @@ static void test_assemble_three_shards(void **state) {
 
     in_dir(path, state, "checkpoint.h5");
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    leave_junk(tmp);
     if (rf_checkpoint_assemble(path, CONFIG, provenance, 3, shards, names, MATRICES) != RF_OK)
         fail_msg("%s", rf_last_error());
     assert_false(exists(tmp));
+    /* The reservation's unused tail was cut off: no more room than the parts. */
+    off_t parts = (off_t)plen;
+    for (int i = 0; i < 3; i++) parts += file_size(shards[i]);
+    assert_true(file_size(path) <= parts);
 
     char **list;
     int n;
@@ -148,6 +170,34 @@ static void test_assemble_missing_directory(void **state) {
     assert_false(exists(path));
 }
 
+/* A disk that cannot hold the checkpoint: one line with the reason before HDF5 writes anything
+ * (HDF5 1.10 crashes when a write fails inside H5Ocopy), nothing left behind. */
+static void test_assemble_full_disk(void **state) {
+    const char *names[3] = {"model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj",
+                            "model.layers.0.mlp.down_proj"};
+    char shard_buf[3][4096], ckpt[4096], tmp[4104];
+    const char *shards[3];
+    matrix_fixture f[3];
+    for (int i = 0; i < 3; i++) {
+        make_matrix_fixture(&f[i], names[i], 256, 256, 2, 8, 1, 8, (uint64_t)(20 + i));
+        shards[i] = in_dir(shard_buf[i], state, names[i]);
+        assert_int_equal(rf_matrix_shard_write(shards[i], CONFIG, &f[i].rec), RF_OK);
+        free_matrix_fixture(&f[i]);
+    }
+    in_dir(ckpt, state, "checkpoint.h5");
+    snprintf(tmp, sizeof tmp, "%s.tmp", ckpt);
+    full_disk disk = full_disk_begin(64 << 10);
+    int rc = rf_checkpoint_assemble(ckpt, CONFIG, "{}", 3, shards, names, MATRICES);
+    full_disk_end(&disk);
+    assert_int_equal(rc, RF_ERR);
+    assert_error_mentions(ckpt, strerror(EFBIG));
+    assert_false(exists(ckpt));
+    assert_false(exists(tmp));
+    /* with room, the same shards assemble */
+    if (rf_checkpoint_assemble(ckpt, CONFIG, "{}", 3, shards, names, MATRICES) != RF_OK)
+        fail_msg("%s", rf_last_error());
+}
+
 static void test_assemble_with_vit(void **state) {
     char vit_path[4096], mat_path[4096], ckpt[4096];
     vit_fixture f;
@@ -166,6 +216,7 @@ static void test_assemble_with_vit(void **state) {
     in_dir(ckpt, state, "checkpoint.h5");
     if (rf_checkpoint_assemble(ckpt, CONFIG, "{}", 2, shards, names, kinds) != RF_OK)
         fail_msg("%s", rf_last_error());
+    assert_true(file_size(ckpt) <= file_size(mat_path) + file_size(vit_path)); /* no spare room */
     char **list;
     int n;
     assert_int_equal(rf_matrix_list(ckpt, &list, &n), RF_OK);
@@ -192,6 +243,7 @@ int main(void) {
         T(test_assemble_flipped_codebooks_byte),
         T(test_assemble_flipped_generator_byte),
         T(test_assemble_missing_directory),
+        T(test_assemble_full_disk),
         T(test_assemble_with_vit),
 #undef T
     };

@@ -1,7 +1,9 @@
 /* test_summary.c -- a run's summaries (io/summary.h): summary.json's fields and totals (bits per
  * weight weighted by matrix size, means, the vit totals only with vit rows), summary.csv's header
- * and rows (vit columns empty for AQLM rows and the reverse), and the printed tables (one line per
- * projection kind and shape, the total, the generated matrices and how many beat the others). */
+ * and rows (vit columns empty for AQLM rows and the reverse), the printed tables (one line per
+ * projection kind and shape, the total, the generated matrices and how many beat the others), and
+ * the truth about the checkpoint: after a real assembly that fails on a damaged shard, "complete"
+ * is false with the reason, and an earlier run's summary saying true does not survive. */
 #define _GNU_SOURCE /* mkdtemp, nftw, open_memstream */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,12 +11,15 @@
 #include <cmocka.h>
 
 #include "tests/fixtures/tmpdir.h"
+#include "matrix_fixture.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/rf_error.h"
+#include "io/checkpoint.h"
 #include "io/summary.h"
 
 static const char *CONFIG = "{\"method\":\"aqlm\",\"num_codebooks\":2}";
@@ -52,6 +57,7 @@ static void test_json(void **state) {
     assert_int_equal(json_integer_value(json_object_get(j, "tasks_total")), 4);
     assert_true(json_is_true(json_object_get(j, "complete")));
     assert_true(json_is_null(json_object_get(j, "xtx")));
+    assert_null(json_object_get(j, "assembly_error")); /* only when the assembly failed */
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "config"), "num_codebooks")), 2);
     json_t *t = json_object_get(j, "totals");
     assert_int_equal(json_integer_value(json_object_get(t, "tasks")), 2);
@@ -113,6 +119,60 @@ static void test_files(void **state) {
     assert_non_null(strstr(rf_last_error(), "/nonexistent/folder/summary.json"));
 }
 
+static json_t *load_summary(void **state) {
+    char path[4096];
+    json_t *j = json_load_file(in_dir(path, state, "summary.json"), 0, NULL);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_summary_after_assembly(void **state) {
+    char shard[4096], ckpt[4096], path[4096], want[512];
+    matrix_fixture f;
+    write_damaged_matrix_shard(state, shard, &f, CONFIG, "codes", want);
+    const char *shards[1] = {shard}, *names[1] = {f.rec.name};
+    const rf_record_kind kinds[1] = {RF_RECORD_MATRIX};
+    const rf_summary_row rows[1] = {aqlm_row(f.rec.name, 64, 128, 0.1, 2)};
+    rf_summary s = make_summary(rows, 1);
+    s.tasks_total = 1;
+
+    /* A finished run: complete, no assembly_error. */
+    assert_int_equal(rf_summary_write_run(*state, &s, RF_OK), RF_OK);
+    json_t *j = load_summary(state);
+    assert_true(json_is_true(json_object_get(j, "complete")));
+    assert_null(json_object_get(j, "assembly_error"));
+    json_decref(j);
+
+    /* A rerun whose assembly fails: no checkpoint, and the summary says why. */
+    in_dir(ckpt, state, "checkpoint.h5");
+    int rc = rf_checkpoint_assemble(ckpt, CONFIG, "{}", 1, shards, names, kinds);
+    assert_int_equal(rc, RF_ERR);
+    assert_int_equal(rf_summary_write_run(*state, &s, rc), RF_ERR);
+    assert_non_null(strstr(rf_last_error(), want)); /* the run's error line is the assembly's */
+    assert_int_equal(access(ckpt, F_OK), -1);
+    j = load_summary(state);
+    assert_true(json_is_false(json_object_get(j, "complete")));
+    const char *why = json_string_value(json_object_get(j, "assembly_error"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, want));
+    assert_non_null(strstr(why, ckpt));
+    assert_int_equal(json_integer_value(json_object_get(j, "tasks_total")), 1);
+    json_decref(j);
+
+    /* Nor can the summary be written (its temporary name is taken by a folder): both reasons, and
+     * the finished run's summary that said complete is gone. */
+    s = make_summary(rows, 1);
+    assert_int_equal(rf_summary_write(*state, &s), RF_OK);
+    assert_int_equal(mkdir(in_dir(path, state, "summary.json.tmp"), 0755), 0);
+    rf_fail("shard S is damaged");
+    assert_int_equal(rf_summary_write_run(*state, &s, RF_ERR), RF_ERR);
+    assert_non_null(strstr(rf_last_error(), "shard S is damaged"));
+    assert_non_null(strstr(rf_last_error(), "summary.json.tmp"));
+    assert_int_equal(access(in_dir(path, state, "summary.json"), F_OK), -1);
+    rmdir(in_dir(path, state, "summary.json.tmp"));
+    free_matrix_fixture(&f);
+}
+
 static void test_tables(void **state) {
     (void)state;
     const rf_summary_row rows[5] = {aqlm_row("m.layers.0.self_attn.q_proj", 10, 10, 0.1, 2),
@@ -146,6 +206,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json),
         cmocka_unit_test_setup_teardown(test_files, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_summary_after_assembly, make_dir, remove_dir),
         cmocka_unit_test(test_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
