@@ -4,8 +4,9 @@
  * (chunks are copied as stored, Fletcher32 checksums included), the shard closed, the copy read
  * back so that a damaged shard cannot slip in. Memory stays flat whatever the size of the model:
  * it holds one record at a time and HDF5's caches, which are bounded (docs/perf.md, "Assembling
- * the checkpoint"). Then fsync and rename (rf_atomic_commit): a file at PATH is always complete,
- * and when a shard fails nothing is left at PATH or PATH.tmp.
+ * the checkpoint"). Then its image checksum goes into its user block (image_checksum.h), and
+ * fsync and rename (rf_atomic_commit): a file at PATH is always complete, and when a shard fails
+ * nothing is left at PATH or PATH.tmp.
  *
  * HDF5 1.10 does not survive a failed write: H5Ocopy crashes in its error path, and a file whose
  * close fails stays half-open until the library ends. So the disk space the checkpoint can take
@@ -25,6 +26,7 @@
 #include "io/atomic_file.h"
 #include "io/h5_container.h"
 #include "io/h5_util.h"
+#include "io/image_checksum.h"
 #include "io/matrix_record.h"
 #include "io/vit_record.h"
 
@@ -47,9 +49,7 @@ static int read_back(hid_t dst, const char *shard, rf_record_kind kind, const ch
  * Messages name the shard: the copied chunks are the shard's bytes, checksums and all. */
 static int copy_record(hid_t dst, const char *shard, rf_record_kind kind, const char *name,
                        const char *config_json) {
-    /* Issue 13: the shard's whole-image checksum check (rf_shard_image_check(shard)) goes here,
-     * before the shard is opened. */
-    hid_t src;
+    hid_t src; /* rf_container_open_shard checks the shard's image checksum before HDF5 opens it */
     if (rf_container_open_shard(shard, config_json, &src) != RF_OK) return RF_ERR;
     char g[RF_CONTAINER_PATH_LEN];
     rf_container_record_path(g, kind == RF_RECORD_VIT ? RF_VIT_GROUP : RF_MATRIX_GROUP, name, NULL);
@@ -116,8 +116,10 @@ static hid_t assembly_fapl(void) {
  * the file truncated it. */
 static int create_reserved(const char *tmp, off_t bytes, hid_t *file) {
     if (reserve(tmp, bytes) != RF_OK) return RF_ERR;
-    hid_t fapl = assembly_fapl();
-    *file = RF_H5(H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+    hid_t fapl = assembly_fapl(), fcpl = RF_H5(H5Pcreate(H5P_FILE_CREATE));
+    RF_H5(H5Pset_userblock(fcpl, RF_IMAGE_HEADER_BYTES)); /* for the image checksum */
+    *file = RF_H5(H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl));
+    RF_H5(H5Pclose(fcpl));
     RF_H5(H5Pclose(fapl));
     if (reserve(tmp, bytes) == RF_OK) return RF_OK;
     RF_H5(H5Fclose(*file));
@@ -164,5 +166,9 @@ int rf_checkpoint_assemble(const char *path, const char *config_json, const char
     }
     rf_container_write_root(file, RF_CHECKPOINT_FORMAT, config_json, provenance_json);
     if (close_and_trim(file, tmp) != RF_OK) return rf_fail_prefix("%s: ", path);
+    if (rf_image_header_write(tmp) != RF_OK) {
+        unlink(tmp);
+        return RF_ERR;
+    }
     return rf_atomic_commit(tmp, path);
 }

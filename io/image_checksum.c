@@ -20,11 +20,15 @@ static void hash_hex(XXH128_hash_t h, char out[33]) {
     snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, (uint64_t)h.high64, (uint64_t)h.low64);
 }
 
+static void format_header(char *header, const char hex[33], uint64_t n) {
+    memset(header, 0, RF_IMAGE_HEADER_BYTES);
+    snprintf(header, RF_IMAGE_HEADER_BYTES, "%s%s %" PRIu64 "\n", MAGIC, hex, n);
+}
+
 void rf_image_header_fill(char *header, const void *image, size_t n) {
     char hex[33];
     hash_hex(XXH3_128bits(image, n), hex);
-    memset(header, 0, RF_IMAGE_HEADER_BYTES);
-    snprintf(header, RF_IMAGE_HEADER_BYTES, "%s%s %zu\n", MAGIC, hex, n);
+    format_header(header, hex, n);
 }
 
 /* The NUL padding after the line is part of the header: any changed byte of the file fails. */
@@ -97,5 +101,25 @@ int rf_image_check(const char *path, int header_required) {
     if (rc == RF_OK && strcmp(got, want))
         rc = rf_fail("%s: damaged HDF5 file (its image checksum does not match)", path);
     close(fd);
+    return rc;
+}
+
+int rf_image_header_write(const char *path) {
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return rf_fail("%s: %s", path, strerror(errno));
+    struct stat sb;
+    char header[RF_IMAGE_HEADER_BYTES], hex[33];
+    int rc = fstat(fd, &sb) == 0 ? RF_OK : rf_fail("%s: %s", path, strerror(errno));
+    if (rc == RF_OK && sb.st_size < RF_IMAGE_HEADER_BYTES)
+        rc = rf_fail("%s: shorter than its user block", path);
+    if (rc == RF_OK && lseek(fd, RF_IMAGE_HEADER_BYTES, SEEK_SET) < 0)
+        rc = rf_fail("%s: %s", path, strerror(errno));
+    if (rc == RF_OK) rc = hash_rest(path, fd, hex);
+    if (rc == RF_OK) {
+        format_header(header, hex, (uint64_t)(sb.st_size - RF_IMAGE_HEADER_BYTES));
+        if (pwrite(fd, header, sizeof header, 0) != (ssize_t)sizeof header)
+            rc = rf_fail("%s: cannot write its image checksum: %s", path, strerror(errno));
+    }
+    if (close(fd) != 0 && rc == RF_OK) rc = rf_fail("%s: %s", path, strerror(errno));
     return rc;
 }

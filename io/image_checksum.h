@@ -24,6 +24,11 @@
 /* Fills header[RF_IMAGE_HEADER_BYTES] with the checksum line of image[0..n). */
 void rf_image_header_fill(char *header, const void *image, size_t n);
 
+/* For a file written in place (the checkpoint, too large to build in memory): PATH already starts
+ * with a user block of RF_IMAGE_HEADER_BYTES (H5Pset_userblock); hashes the rest of the file and
+ * writes the header into the block. Call it before the file is committed (atomic_file.h). */
+int rf_image_header_write(const char *path);
+
 /* RF_OK when PATH starts with a riverforge image header whose size and XXH3-128 match the rest
  * of the file; else RF_ERR with one line naming PATH and what is wrong (another size: truncated
  * or extended; another checksum: damaged). A file without the header is RF_ERR when

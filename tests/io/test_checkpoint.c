@@ -3,7 +3,7 @@
  * Three AQLM shards come together with every matrix bit-exact, the root attributes of a
  * checkpoint (a provenance too large for an object header) and the layout H5Ocopy must keep, over
  * a PATH.tmp a crashed run left behind; the file takes no more room than its parts (the space
- * reserved for it is given back). An empty assembly still has /matrices; /matrices and /vit
+ * reserved for it is given back) and it carries its image checksum. An empty assembly still has /matrices; /matrices and /vit
  * records sit side by side. A damaged shard (a flipped byte in codes, codebooks or a generator
  * tensor), a missing folder or a full disk fails the assembly, naming the shard's dataset or the
  * reason and the checkpoint, and leaves nothing at PATH or PATH.tmp. */
@@ -30,6 +30,7 @@
 
 #include "common/rf_error.h"
 #include "io/checkpoint.h"
+#include "io/image_checksum.h"
 #include "io/h5_container.h"
 #include "io/matrix_record.h"
 #include "io/vit_record.h"
@@ -78,6 +79,8 @@ static void test_assemble_three_shards(void **state) {
     if (rf_checkpoint_assemble(path, CONFIG, provenance, 3, shards, names, MATRICES) != RF_OK)
         fail_msg("%s", rf_last_error());
     assert_false(exists(tmp));
+    /* The whole file's checksum is in its user block, as in every file riverforge writes. */
+    if (rf_image_check(path, 1) != RF_OK) fail_msg("%s", rf_last_error());
     /* The reservation's unused tail was cut off: no more room than the parts. */
     off_t parts = (off_t)plen;
     for (int i = 0; i < 3; i++) parts += file_size(shards[i]);
