@@ -18,7 +18,9 @@ static void usage(FILE *f) {
             "  synth       write a synthetic Hugging Face-format Qwen3-style model with xtx.h5\n"
             "  inspect     one row per matrix of a checkpoint or shard\n"
             "  dequantize  dense float32 safetensors from a checkpoint\n"
-            "  vqc         simulate a variational quantum circuit on a state vector (vqc simulate)\n\n"
+            "  vqc         simulate a variational quantum circuit on a state vector (vqc simulate)\n"
+            "  sweep       a grid of AQLM configurations, checked, as a job array (--emit-array)\n"
+            "  report      compare runs: a table with the Pareto front, CSV, Markdown, a plot\n\n"
             "exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted (rerun to resume)\n",
             RF_VERSION);
 }
@@ -47,7 +49,8 @@ int main(int argc, char **argv) {
         const char *name;
         int (*fn)(int, char **);
     } commands[] = {{"synth", rf_cmd_synth}, {"plan", rf_cmd_plan}, {"inspect", rf_cmd_inspect},
-                    {"dequantize", rf_cmd_dequantize}, {"vqc", rf_cmd_vqc}};
+                    {"dequantize", rf_cmd_dequantize}, {"vqc", rf_cmd_vqc},
+                    {"sweep", rf_cmd_sweep}, {"report", rf_cmd_report}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "riverforge: error: unknown command '%s' (riverforge --help lists them)\n", cmd);

@@ -36,12 +36,12 @@ const char *rf_sweep_setting_name(int setting) {
     return setting >= 0 && setting < RF_SWEEP_NUM_SETTINGS ? SETTINGS[setting].name : NULL;
 }
 
-static double get_setting(const rf_aqlm_config *c, int k) {
+double rf_sweep_get(const rf_aqlm_config *c, int k) {
     const char *p = (const char *)c + SETTINGS[k].offset;
     return SETTINGS[k].is_double ? *(const double *)p : *(const int *)p;
 }
 
-static void set_setting(rf_aqlm_config *c, int k, double v) {
+void rf_sweep_set(rf_aqlm_config *c, int k, double v) {
     char *p = (char *)c + SETTINGS[k].offset;
     if (SETTINGS[k].is_double) *(double *)p = v;
     else *(int *)p = (int)v;
@@ -142,7 +142,7 @@ static int parse_grid(const char *grid, const rf_aqlm_config *base, rf_sweep *s)
         rf_sweep_config *c = &s->configs[i];
         c->cfg = *base;
         for (int a = naxes - 1, rest = i; a >= 0; rest /= axes[a--].n)
-            set_setting(&c->cfg, axes[a].setting, axes[a].values[rest % axes[a].n]);
+            rf_sweep_set(&c->cfg, axes[a].setting, axes[a].values[rest % axes[a].n]);
     }
     for (int i = 0; i < s->n; i++)
         rf_sweep_name(&s->configs[i].cfg, s->grid_settings, s->configs[i].name,
@@ -237,7 +237,7 @@ void rf_sweep_matrix_config(const rf_sweep *s, int i, const char *name, rf_aqlm_
     for (int k = 0; k < s->noverrides; k++)
         if (override_matches(&s->overrides[k], name))
             for (int j = 0; j < s->overrides[k].n; j++)
-                set_setting(cfg, s->overrides[k].values[j].setting, s->overrides[k].values[j].value);
+                rf_sweep_set(cfg, s->overrides[k].values[j].setting, s->overrides[k].values[j].value);
 }
 
 int rf_sweep_check_model(const rf_sweep *s, const rf_st_model *model, const char *only_regex) {
@@ -277,7 +277,7 @@ void rf_sweep_flags(const rf_sweep *s, int i, char *buf, size_t len) {
     for (int k = 0; k < RF_SWEEP_NUM_SETTINGS && used < len; k++) {
         if (!(s->grid_settings & (1u << k))) continue;
         char value[64];
-        format_value(k, get_setting(&s->configs[i].cfg, k), value, sizeof value);
+        format_value(k, rf_sweep_get(&s->configs[i].cfg, k), value, sizeof value);
         used += (size_t)snprintf(buf + used, len - used, "%s--%s %s", used ? " " : "",
                                  SETTINGS[k].name, value);
     }
@@ -287,7 +287,7 @@ unsigned rf_sweep_varying(const rf_aqlm_config *cfgs, int n) {
     unsigned varying = 0;
     for (int i = 1; i < n; i++)
         for (int k = 0; k < RF_SWEEP_NUM_SETTINGS; k++)
-            if (get_setting(&cfgs[i], k) != get_setting(&cfgs[0], k)) varying |= 1u << k;
+            if (rf_sweep_get(&cfgs[i], k) != rf_sweep_get(&cfgs[0], k)) varying |= 1u << k;
     return varying;
 }
 
@@ -297,7 +297,7 @@ void rf_sweep_name(const rf_aqlm_config *c, unsigned shown, char *buf, size_t le
     for (int k = NAMED_SETTINGS; k < RF_SWEEP_NUM_SETTINGS && used < len; k++) {
         if (!(shown & (1u << k))) continue;
         char value[64];
-        format_value(k, get_setting(c, k), value, sizeof value);
+        format_value(k, rf_sweep_get(c, k), value, sizeof value);
         used += (size_t)snprintf(buf + used, len - used, "-%s%s", SETTINGS[k].tag, value);
     }
 }
