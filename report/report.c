@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "common/rf_error.h"
+#include "common/rf_log.h"
 #include "report/pareto.h"
 
 const char *const rf_report_kinds[RF_REPORT_NUM_KINDS] = {
@@ -120,12 +121,14 @@ int rf_report_read_run(const char *dir, rf_report_run *r) {
     return rc;
 }
 
-static int has_summary(const char *dir) {
+static int has_file(const char *dir, const char *file) {
     char path[4200];
     struct stat st;
-    snprintf(path, sizeof path, "%s/summary.json", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     return stat(path, &st) == 0;
 }
+
+static int has_summary(const char *dir) { return has_file(dir, "summary.json"); }
 
 static int is_subfolder(const struct dirent *e) { return e->d_name[0] != '.'; }
 
@@ -160,6 +163,8 @@ static int find_runs(const char *dir, run_list *l) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, entries[i]->d_name);
             if (has_summary(path)) add_run(l, path);
+            else if (has_file(path, "manifest.json")) /* a run started, not finished */
+                rf_warn("%s has no summary.json yet (a run in progress?): left out", path);
             free(entries[i]);
         }
         free(entries);

@@ -53,7 +53,8 @@ typedef struct {
 int rf_report_read_run(const char *dir, rf_report_run *r);
 
 /* The runs of dirs[0..ndirs): a folder with summary.json is a run; otherwise its subfolders that
- * have one are (in natural order: config-2 before config-10). Names them (rf_sweep_name showing
+ * have one are (in natural order: config-2 before config-10; a subfolder with a manifest.json
+ * and no summary.json yet is left out with a warning). Names them (rf_sweep_name showing
  * the settings in which they differ), marks the front, sorts. RF_ERR naming the folder that holds
  * no run, or the run that cannot be read. */
 int rf_report_collect(int ndirs, char *const *dirs, rf_report *rep);

@@ -9,6 +9,7 @@ PACKAGES=(build-essential cmake pkg-config
           libjansson-dev                        # JSON
           libcmocka-dev                         # unit tests
           python3                               # the public-case test reads reference.json
+          gnuplot-nox                           # riverforge report's plot (report.png)
           munge slurmctld slurmd slurm-client)  # the Slurm tests' private cluster
 missing=()
 for p in "${PACKAGES[@]}"; do
