@@ -33,7 +33,8 @@ static int read_config(const char *path, json_t *config, rf_aqlm_config *cfg) {
         json_t *v = json_object_get(config, rf_sweep_setting_name(k));
         if (!json_is_number(v))
             return rf_fail("%s: config.%s is missing or not a number", path, rf_sweep_setting_name(k));
-        rf_sweep_set(cfg, k, json_number_value(v));
+        if (rf_sweep_set(cfg, k, json_number_value(v)) != RF_OK)
+            return rf_fail_prefix("%s: config: ", path);
     }
     return RF_OK;
 }

@@ -41,10 +41,19 @@ double rf_sweep_get(const rf_aqlm_config *c, int k) {
     return SETTINGS[k].is_double ? *(const double *)p : *(const int *)p;
 }
 
-void rf_sweep_set(rf_aqlm_config *c, int k, double v) {
+/* An integer setting holds only integers an int can hold. */
+static int fits(int k, double v) {
+    return isfinite(v) && (SETTINGS[k].is_double || (v == floor(v) && fabs(v) <= 1e9));
+}
+
+int rf_sweep_set(rf_aqlm_config *c, int k, double v) {
+    if (!fits(k, v))
+        return rf_fail("%s %g is not %s", SETTINGS[k].name, v,
+                       SETTINGS[k].is_double ? "a finite number" : "an integer");
     char *p = (char *)c + SETTINGS[k].offset;
     if (SETTINGS[k].is_double) *(double *)p = v;
     else *(int *)p = (int)v;
+    return RF_OK;
 }
 
 /* %.15g prints a value typed in decimal as typed ("0.0001", not 0.000100000000000000005). */
@@ -85,8 +94,7 @@ static int parse_value(const char *flag, int k, const char *text, size_t len, do
     *v = strtod(buf, &end);
     if (errno || *end || !isfinite(*v))
         return rf_fail("%s: %s=%s is not a number", flag, SETTINGS[k].name, buf);
-    if (!SETTINGS[k].is_double && (*v != floor(*v) || fabs(*v) > 1e9))
-        return rf_fail("%s: %s=%s is not an integer", flag, SETTINGS[k].name, buf);
+    if (!fits(k, *v)) return rf_fail("%s: %s=%s is not an integer", flag, SETTINGS[k].name, buf);
     return RF_OK;
 }
 
@@ -142,7 +150,7 @@ static int parse_grid(const char *grid, const rf_aqlm_config *base, rf_sweep *s)
         rf_sweep_config *c = &s->configs[i];
         c->cfg = *base;
         for (int a = naxes - 1, rest = i; a >= 0; rest /= axes[a--].n)
-            rf_sweep_set(&c->cfg, axes[a].setting, axes[a].values[rest % axes[a].n]);
+            rf_sweep_set(&c->cfg, axes[a].setting, axes[a].values[rest % axes[a].n]); /* checked */
     }
     for (int i = 0; i < s->n; i++)
         rf_sweep_name(&s->configs[i].cfg, s->grid_settings, s->configs[i].name,
@@ -237,7 +245,8 @@ void rf_sweep_matrix_config(const rf_sweep *s, int i, const char *name, rf_aqlm_
     for (int k = 0; k < s->noverrides; k++)
         if (override_matches(&s->overrides[k], name))
             for (int j = 0; j < s->overrides[k].n; j++)
-                rf_sweep_set(cfg, s->overrides[k].values[j].setting, s->overrides[k].values[j].value);
+                rf_sweep_set(cfg, s->overrides[k].values[j].setting,
+                             s->overrides[k].values[j].value); /* checked when parsed */
 }
 
 int rf_sweep_check_model(const rf_sweep *s, const rf_st_model *model, const char *only_regex) {

@@ -84,8 +84,9 @@ unsigned rf_sweep_varying(const rf_aqlm_config *cfgs, int n);
 void rf_sweep_name(const rf_aqlm_config *c, unsigned shown, char *buf, size_t len);
 /* "num_codebooks" for setting 0, ...; NULL past the last. */
 const char *rf_sweep_setting_name(int setting);
-/* Setting k of c; rf_sweep_set sets it (an integer setting takes v's integer part). */
+/* Setting k of c, and setting it: RF_ERR ("num_codebooks 1.5 is not an integer") when v does not
+ * fit the setting's type (c unchanged). */
 double rf_sweep_get(const rf_aqlm_config *c, int setting);
-void rf_sweep_set(rf_aqlm_config *c, int setting, double v);
+int rf_sweep_set(rf_aqlm_config *c, int setting, double v);
 
 #endif

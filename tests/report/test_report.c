@@ -101,6 +101,9 @@ static void drop_tasks(json_t *root) { json_object_del(root, "tasks"); }
 static void drop_nbits(json_t *root) {
     json_object_del(json_object_get(root, "config"), "nbits_per_codebook");
 }
+static void fractional_codebooks(json_t *root) {
+    json_object_set_new(json_object_get(root, "config"), "num_codebooks", json_real(2.5));
+}
 static void break_row(json_t *root) {
     json_object_del(json_array_get(json_object_get(root, "tasks"), 1), "rel_act_err");
 }
@@ -128,6 +131,8 @@ static void test_perplexity_and_damaged_summaries(void **state) {
     expect_refused(dir, "tasks[1] (model.layers.0.self_attn.k_proj): ");
     edit_summary(dir, drop_nbits);
     expect_refused(dir, "config.nbits_per_codebook is missing");
+    edit_summary(dir, fractional_codebooks); /* read before nbits_per_codebook */
+    expect_refused(dir, "config: num_codebooks 2.5 is not an integer");
     edit_summary(dir, drop_tasks);
     expect_refused(dir, "tasks");
 
