@@ -146,15 +146,16 @@ static int parse_grid(const char *grid, const rf_aqlm_config *base, rf_sweep *s)
     if (naxes == 0) return rf_fail("--grid: no settings (expected e.g. \"num_codebooks=1,2\")");
     s->n = (int)total;
     s->configs = rf_calloc((size_t)total, sizeof *s->configs);
-    for (int i = 0; i < s->n; i++) { /* i in mixed radix, the last axis fastest */
+    for (int i = 0; i < s->n; i++) {
         rf_sweep_config *c = &s->configs[i];
         c->cfg = *base;
-        for (int a = naxes - 1, rest = i; a >= 0; rest /= axes[a--].n)
+        int rest = i; /* i's digits in mixed radix, the last axis fastest */
+        for (int a = naxes - 1; a >= 0; a--) {
             rf_sweep_set(&c->cfg, axes[a].setting, axes[a].values[rest % axes[a].n]); /* checked */
+            rest /= axes[a].n;
+        }
+        rf_sweep_name(&c->cfg, s->grid_settings, c->name, sizeof c->name);
     }
-    for (int i = 0; i < s->n; i++)
-        rf_sweep_name(&s->configs[i].cfg, s->grid_settings, s->configs[i].name,
-                      sizeof s->configs[i].name);
     return RF_OK;
 }
 
