@@ -27,6 +27,24 @@ static int complete_run(const rf_report_run *r) { return r->complete; }
 static int front_run(const rf_report_run *r) { return r->pareto; }
 static int incomplete_run(const rf_report_run *r) { return !r->complete; }
 
+/* A log y axis over [lo, hi] with tics at 1, 2 and 5 times the powers of ten in it: errors often
+ * span less than a decade, where gnuplot's own tics (the powers of ten) leave one tic or none.
+ * The caller's range spans a factor of 2.56 or more, above the largest gap (2 to 5), so there is
+ * always a tic. */
+static void log_axis(double lo, double hi, char *buf, size_t len) {
+    static const int mantissas[3] = {1, 2, 5};
+    size_t used = (size_t)snprintf(buf, len, "set logscale y\nset yrange [%.6g:%.6g]\nset ytics (", lo, hi);
+    const char *sep = "";
+    for (int e = (int)floor(log10(lo)); e <= (int)ceil(log10(hi)) && used < len; e++)
+        for (int m = 0; m < 3 && used < len; m++) {
+            const double tic = mantissas[m] * pow(10, e);
+            if (tic < lo || tic > hi) continue;
+            used += (size_t)snprintf(buf + used, len - used, "%s%.6g", sep, tic);
+            sep = ", ";
+        }
+    if (used < len) snprintf(buf + used, len - used, ")\n");
+}
+
 char *rf_report_gnuplot_script(const rf_report *rep) {
     char *text = NULL;
     size_t len = 0;
@@ -45,8 +63,8 @@ char *rf_report_gnuplot_script(const rf_report *rep) {
     const int positive = ymin > 0; /* a log scale needs errors above zero */
     /* room around the points, more on the right for the labels */
     const double xspan = fmax(xmax - xmin, 0.5);
-    char yrange[96];
-    if (positive) snprintf(yrange, sizeof yrange, "set logscale y\nset yrange [%.6g:%.6g]\n", ymin / 1.6, ymax * 1.6);
+    char yrange[1024];
+    if (positive) log_axis(ymin / 1.6, ymax * 1.6, yrange, sizeof yrange);
     else snprintf(yrange, sizeof yrange, "set yrange [0:%.6g]\n", ymax > 0 ? ymax * 1.15 : 1.0);
     fprintf(f, "# report.gp -- written by riverforge report: `gnuplot report.gp` draws report.png\n"
                "if (!exists(\"png\")) png = \"report.png\"\n"
