@@ -75,7 +75,7 @@ char *rf_report_gnuplot_script(const rf_report *rep) {
                "}\n"
                "set output png\n"
                "set termoption noenhanced\n"
-               "set title \"riverforge report: %d runs, mean rel_act_err against bits per weight "
+               "set title \"riverforge report: %d run%s, mean rel_act_err against bits per weight "
                "(lower left is better)\"\n"
                "set xlabel \"bits per weight (codes + codebooks + scales)\"\n"
                "set ylabel \"mean rel_act_err = tr(dW XTX dW^T) / tr(W XTX W^T)%s\"\n"
@@ -83,7 +83,7 @@ char *rf_report_gnuplot_script(const rf_report *rep) {
                "set grid\n"
                "set key top right box opaque\n"
                "set xrange [%.6g:%.6g]\n",
-            rep->n, positive ? " (log scale)" : "", yrange, xmin - 0.1 * xspan, xmax + 0.25 * xspan);
+            rep->n, rep->n == 1 ? "" : "s", positive ? " (log scale)" : "", yrange, xmin - 0.1 * xspan, xmax + 0.25 * xspan);
     datablock(f, "runs", rep, complete_run);
     datablock(f, "front", rep, front_run);
     datablock(f, "incomplete", rep, incomplete_run);

@@ -98,11 +98,12 @@ static void print_tables(FILE *f, const rf_report *rep, int markdown) {
     const char *bits = "bits/w counts codes, codebooks and scales; errors are means over the "
                        "quantized matrices";
     if (markdown)
-        fprintf(f, "# riverforge report\n\n%d runs; * marks the Pareto front (the least mean "
-                   "rel_act_err for its bits per weight). %s.\n\n", rep->n, bits);
+        fprintf(f, "# riverforge report\n\n%d run%s; * marks the Pareto front (the least mean "
+                   "rel_act_err for its bits per weight). %s.\n\n", rep->n, rep->n == 1 ? "" : "s",
+                bits);
     else
-        fprintf(f, "%d runs; * marks the Pareto front of mean rel_act_err against bits per weight\n"
-                   "(%s)\n\n", rep->n, bits);
+        fprintf(f, "%d run%s; * marks the Pareto front of mean rel_act_err against bits per weight\n"
+                   "(%s)\n\n", rep->n, rep->n == 1 ? "" : "s", bits);
     runs_table(&t, rep);
     fprintf(f, markdown ? "\n## Per projection: mean rel_act_err\n\n" : "\nper projection: mean rel_act_err\n");
     kinds_table(&t, rep);
