@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sweep --emit-array and report end to end: a grid of 4 configurations on a small synthetic model,
-# 3 of them run as jobscripts/sweep-array.sbatch runs array elements (its line selection and its
-# --out OUT/config-i, with the flags of the sbatch command sweep printed) under mpirun; report
+# 3 of them run by jobscripts/sweep-array.sbatch as array elements (with the arguments of the
+# sbatch command sweep printed; Slurm's scontrol and srun stood in for, srun by mpirun); report
 # compares them: one CSV row per run, bits per weight as each run's summary totals them, the front
 # as a brute force over the CSV's own numbers finds it, an incomplete run kept off the front, the
 # PNG a PNG; and the refusals of both commands (exit 2, one line naming what is wrong).
@@ -24,23 +24,20 @@ sbatch_line=$(grep '^ *sbatch ' sweep.log)
 check "it prints the sbatch command for the 4 elements" \
     grep -q '^ *sbatch --array=0-3 jobscripts/sweep-array.sbatch configs.txt ' sweep.log
 
-# The jobscript's part, for element i: its configuration line and the sbatch command's run flags,
-# with --out OUT made OUT/config-i (jobscripts/sweep-array.sbatch).
+# Array elements as Slurm runs them: the real jobscripts/sweep-array.sbatch (its line selection,
+# its --out OUT/config-i), with the sbatch command's arguments, and on PATH a scontrol that names
+# the jobscript and an srun that starts its command under mpirun.
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 eval "set -- $sbatch_line"
 shift 4 # sbatch --array=... jobscripts/sweep-array.sbatch configs.txt
 COMMON=("$@")
+mkdir -p slurm-bin
+printf '#!/bin/sh\necho "JobId=$4 Command=%s/jobscripts/sweep-array.sbatch"\n' "$SRC" >slurm-bin/scontrol
+printf '#!/bin/sh\nshift # --mpi=pmix\nexec mpirun -np 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS "$@"\n' >slurm-bin/srun
+chmod +x slurm-bin/scontrol slurm-bin/srun
 run_element() {
-    local i=$1 line args=() config
-    line=$(grep -v '^[[:space:]]*\(#\|$\)' configs.txt | sed -n "$((i + 1))p")
-    set -- "${COMMON[@]}"
-    while [ $# -gt 0 ]; do
-        case "$1" in
-        --out) args+=(--out "$2/config-$i"); shift 2 ;;
-        *) args+=("$1"); shift ;;
-        esac
-    done
-    read -r -a config <<<"$line"
-    mpirun_rf 2 run "${args[@]}" "${config[@]}"
+    PATH=$WORK/slurm-bin:$PATH SLURM_JOB_ID=7 SLURM_ARRAY_TASK_ID=$1 \
+        bash "$SRC/jobscripts/sweep-array.sbatch" configs.txt "${COMMON[@]}"
 }
 for i in 0 1 2; do check "array element $i runs its line as run flags" run_element "$i"; done
 
