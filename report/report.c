@@ -52,6 +52,8 @@ static int read_tasks(const char *path, json_t *tasks, rf_report_run *r) {
         json_error_t err;
         if (json_unpack_ex(row, &err, 0, "{s:s, s:s}", "kind", &kind, "name", &name) != 0)
             return rf_fail("%s: tasks[%zu]: %s", path, i, err.text);
+        const json_t *seconds = json_object_get(row, "seconds"); /* every task's, ViT ones too */
+        if (json_is_number(seconds)) r->task_seconds += json_number_value(seconds);
         if (strcmp(kind, "aqlm") != 0) continue;
         if (json_unpack_ex(row, &err, 0, "{s:I, s:I, s:F, s:F, s:F}", "out_features", &out,
                            "in_features", &in, "rel_act_err", &rel_act, "rel_w_err", &rel_w,
@@ -111,12 +113,6 @@ int rf_report_read_run(const char *dir, rf_report_run *r) {
         r->model = rf_strdup(model);
         r->complete = complete;
         r->perplexity = perplexity ? json_number_value(perplexity) : NAN;
-        size_t i;
-        json_t *row;
-        json_array_foreach(tasks, i, row) {
-            json_t *s = json_object_get(row, "seconds");
-            if (json_is_number(s)) r->task_seconds += json_number_value(s);
-        }
     }
     json_decref(root);
     return rc;
@@ -131,7 +127,7 @@ static int has_file(const char *dir, const char *file) {
 
 static int has_summary(const char *dir) { return has_file(dir, "summary.json"); }
 
-static int is_subfolder(const struct dirent *e) { return e->d_name[0] != '.'; }
+static int not_hidden(const struct dirent *e) { return e->d_name[0] != '.'; }
 
 typedef struct {
     int n, cap;
@@ -158,7 +154,7 @@ static int find_runs(const char *dir, run_list *l) {
     const int before = l->n;
     if (S_ISDIR(st.st_mode)) {
         struct dirent **entries;
-        const int n = scandir(dir, &entries, is_subfolder, versionsort);
+        const int n = scandir(dir, &entries, not_hidden, versionsort);
         if (n < 0) return rf_fail("%s: %s", dir, strerror(errno));
         for (int i = 0; i < n; i++) {
             char path[4096];

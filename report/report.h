@@ -11,7 +11,7 @@
  *   rel_act_err       mean and max over the matrices; rel_w_err: mean
  *   per kind          mean rel_act_err of each projection kind (q_proj ... down_proj)
  *   perplexity        the summary's top-level "perplexity" when the run recorded one, else NAN
- *   seconds           the run's wall time; task_seconds: its matrices' seconds summed (the same
+ *   seconds           the run's wall time; task_seconds: all its tasks' seconds summed (the same
  *                     for any rank count)
  * No MPI, no CLI: mpi/cmd_report.c prints and writes what this builds (report_tables.h,
  * report_plot.h).
