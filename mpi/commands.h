@@ -11,5 +11,7 @@ int rf_cmd_inspect(int argc, char **argv);
 int rf_cmd_dequantize(int argc, char **argv);
 int rf_cmd_export(int argc, char **argv);
 int rf_cmd_vqc(int argc, char **argv);
+int rf_cmd_sweep(int argc, char **argv);
+int rf_cmd_report(int argc, char **argv);
 
 #endif

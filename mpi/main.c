@@ -19,7 +19,9 @@ static void usage(FILE *f) {
             "  inspect     one row per matrix of a checkpoint or shard\n"
             "  dequantize  dense float32 safetensors from a checkpoint\n"
             "  export      the quantized model as transformers loads it (--format aqlm-hf)\n"
-            "  vqc         simulate a variational quantum circuit on a state vector (vqc simulate)\n\n"
+            "  vqc         simulate a variational quantum circuit on a state vector (vqc simulate)\n"
+            "  sweep       a grid of AQLM configurations, checked, as a job array (--emit-array)\n"
+            "  report      compare runs: a table with the Pareto front, CSV, Markdown, a plot\n\n"
             "exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted (rerun to resume)\n",
             RF_VERSION);
 }
@@ -49,7 +51,7 @@ int main(int argc, char **argv) {
         int (*fn)(int, char **);
     } commands[] = {{"synth", rf_cmd_synth}, {"plan", rf_cmd_plan}, {"inspect", rf_cmd_inspect},
                     {"dequantize", rf_cmd_dequantize}, {"export", rf_cmd_export},
-                    {"vqc", rf_cmd_vqc}};
+                    {"vqc", rf_cmd_vqc}, {"sweep", rf_cmd_sweep}, {"report", rf_cmd_report}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "riverforge: error: unknown command '%s' (riverforge --help lists them)\n", cmd);

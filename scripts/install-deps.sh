@@ -12,6 +12,7 @@ PACKAGES=(build-essential cmake pkg-config
           libcmocka-dev                         # unit tests
           python3                               # the public-case test reads reference.json
           python3-venv                          # scripts/pyenv.sh: the export test's environment
+          gnuplot-nox                           # riverforge report's plot (report.png)
           munge slurmctld slurmd slurm-client)  # the Slurm tests' private cluster
 missing=()
 for p in "${PACKAGES[@]}"; do
