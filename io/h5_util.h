@@ -45,10 +45,12 @@ hid_t rf_h5_fp16(void);
  * closes it and, when status is RF_OK, writes its image to PATH with rf_atomic_write (PATH.tmp,
  * fsync, rename; RF_ERR naming the path and strerror on a full disk), otherwise discards it and
  * prefixes the recorded message with PATH. The file starts with a 512-byte user block holding the
- * XXH3-128 of the rest (image_checksum.h), written in the same atomic write. HDF5 itself never
- * writes to disk: HDF5 1.10 cannot recover from a failed write (a file whose close fails stays
- * half-closed and crashes the library at exit), so disk errors are kept where they can be
- * reported. The price is memory: the file's size twice, briefly, when it is written. */
+ * XXH3-128 of the rest (image_checksum.h), written in the same atomic write. Through these, HDF5
+ * itself never writes to disk: HDF5 1.10 cannot recover from a failed write (a file whose close
+ * fails stays half-closed and crashes the library at exit), so disk errors are kept where they
+ * can be reported. The price is memory: the file's size twice, briefly, when it is written. The
+ * checkpoint, as large as the model, is the exception: io/checkpoint.c has HDF5 write it into
+ * disk space reserved beforehand. */
 int rf_h5_open(const char *path, hid_t *file);
 void rf_h5_close(hid_t file);
 hid_t rf_h5_create_mem(const char *path);
