@@ -27,7 +27,10 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-enum { LANES = RF_SIMD_F32_LANES, RMAX = 4, X_REGS = RF_SIMD_REGS * 3 / 4 };
+#ifndef SCORE_U /* (-D overrides, for tuning with benchmarks/bench_simd) */
+#define SCORE_U 4
+#endif
+enum { LANES = RF_SIMD_F32_LANES, RMAX = 4, UMAX = 4, X_REGS = RF_SIMD_REGS / 2 };
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 
@@ -36,29 +39,51 @@ typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 #define SELECT_F(m, a, b) ((vf)(((vi)(a) & (m)) | ((vi)(b) & ~(m)))) /* m ? a : b */
 #define SELECT_I(m, a, b) (((a) & (m)) | ((b) & ~(m)))
 
-/* The block's scores against codeword c: s[r] = a[r] n + sum_e xT[e, r] c[e], xT holding -2 x.
- * R and d are literals at the call sites: the loops unroll and xT stays in registers. */
-INLINE void block_scores(const float *xT, const vf *a, int R, int d, const float *c, float n,
-                         vf *s) {
-    vf acc[RMAX];
-    for (int r = 0; r < R; r++) acc[r] = a[r] * n;
+/* Whether any lane of the mask m is set. */
+INLINE int any_lane(vi m) {
+    int64_t w[LANES / 2], o = 0;
+    memcpy(w, &m, sizeof m);
+    for (int l = 0; l < LANES / 2; l++) o |= w[l];
+    return o != 0;
+}
+
+/* The scores of the block's R rows against the U codewords C[k..k+U) (norms N[k..]):
+ * s[u*R + r] = a[r] N[k+u] + sum_e xT[e, r] C[k+u, e], xT holding -2 x. R x U independent
+ * accumulators hide the FMA latency; each row's xT[e] is loaded once for U codewords. R, U and d
+ * are literals at the call sites: the loops unroll and xT stays in registers when it fits. */
+INLINE void block_scores(const float *xT, const vf *a, int R, int U, int d, const float *C,
+                         const float *N, int k, vf *s) {
+    vf acc[RMAX * UMAX];
+    for (int u = 0; u < U; u++)
+        for (int r = 0; r < R; r++) acc[u * R + r] = a[r] * N[k + u];
     for (int e = 0; e < d; e++)
         for (int r = 0; r < R; r++) {
             vf x;
             LOAD(x, xT + (e * R + r) * LANES);
-            acc[r] += x * c[e];
+            for (int u = 0; u < U; u++) acc[u * R + r] += x * C[(int64_t)(k + u) * d + e];
         }
-    for (int r = 0; r < R; r++) s[r] = acc[r];
+    for (int j = 0; j < U * R; j++) s[j] = acc[j];
 }
 
-/* top == 1: per-lane minimum; strict, so ties keep the lower k. */
-INLINE void block_min(const float *xT, const vf *a, int R, int d, const float *C, const float *N,
-                      int K, vf *best, vi *best_k) {
-    vf b[RMAX], s[RMAX];
+/* top == 1: per-lane minimum over the codewords in order; strict, so ties keep the lower k. */
+INLINE void block_min(const float *xT, const vf *a, int R, int U, int d, const float *C,
+                      const float *N, int K, vf *best, vi *best_k) {
+    vf b[RMAX], s[RMAX * UMAX];
     vi bk[RMAX];
     for (int r = 0; r < R; r++) b[r] = best[r], bk[r] = best_k[r];
-    for (int k = 0; k < K; k++) {
-        block_scores(xT, a, R, d, C + (int64_t)k * d, N[k], s);
+    int k = 0;
+    for (; k + U <= K; k += U) {
+        block_scores(xT, a, R, U, d, C, N, k, s);
+        for (int u = 0; u < U; u++) {
+            const vi kk = (vi){0} + (k + u);
+            for (int r = 0; r < R; r++) {
+                const vi m = s[u * R + r] < b[r];
+                b[r] = SELECT_F(m, s[u * R + r], b[r]), bk[r] = SELECT_I(m, kk, bk[r]);
+            }
+        }
+    }
+    for (; k < K; k++) { /* the last K mod U */
+        block_scores(xT, a, R, 1, d, C, N, k, s);
         const vi kk = (vi){0} + k;
         for (int r = 0; r < R; r++) {
             const vi m = s[r] < b[r];
@@ -68,23 +93,33 @@ INLINE void block_min(const float *xT, const vf *a, int R, int d, const float *C
     for (int r = 0; r < R; r++) best[r] = b[r], best_k[r] = bk[r];
 }
 
-/* Any top: each lane's ascending list v[r*top + j] gets every score by an insertion network. */
-INLINE void block_topk(const float *xT, const vf *a, int R, int d, const float *C, const float *N,
-                       int K, int top, vf *v, vi *vk) {
-    for (int k = 0; k < K; k++) {
-        vf s[RMAX];
-        block_scores(xT, a, R, d, C + (int64_t)k * d, N[k], s);
-        for (int r = 0; r < R; r++) {
-            vf x = s[r];
-            vi xk = (vi){0} + k;
-            for (int j = 0; j < top; j++) { /* swap x into place; the displaced entry moves on */
-                const vi m = x < v[r * top + j];
-                const vf y = v[r * top + j];
-                const vi yk = vk[r * top + j];
-                v[r * top + j] = SELECT_F(m, x, y), vk[r * top + j] = SELECT_I(m, xk, yk);
-                x = SELECT_F(m, y, x), xk = SELECT_I(m, yk, xk);
-            }
-        }
+/* Row r's ascending list v[r*top ..] takes score x of codeword k by an insertion network, unless
+ * no lane beats the list's last entry (after the first codewords, most scores do not). */
+INLINE void insert(vf x, int k, int top, vf *v, vi *vk) {
+    if (!any_lane(x < v[top - 1])) return;
+    vi xk = (vi){0} + k;
+    for (int j = 0; j < top; j++) { /* swap x into place; the displaced entry moves on */
+        const vi m = x < v[j];
+        const vf y = v[j];
+        const vi yk = vk[j];
+        v[j] = SELECT_F(m, x, y), vk[j] = SELECT_I(m, xk, yk);
+        x = SELECT_F(m, y, x), xk = SELECT_I(m, yk, xk);
+    }
+}
+
+/* Any top: each lane keeps its `top` best in ascending order. */
+INLINE void block_topk(const float *xT, const vf *a, int R, int U, int d, const float *C,
+                       const float *N, int K, int top, vf *v, vi *vk) {
+    vf s[RMAX * UMAX];
+    int k = 0;
+    for (; k + U <= K; k += U) {
+        block_scores(xT, a, R, U, d, C, N, k, s);
+        for (int u = 0; u < U; u++)
+            for (int r = 0; r < R; r++) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
+    }
+    for (; k < K; k++) {
+        block_scores(xT, a, R, 1, d, C, N, k, s);
+        for (int r = 0; r < R; r++) insert(s[r], k, top, v + r * top, vk + r * top);
     }
 }
 
@@ -97,22 +132,22 @@ INLINE void block_topk(const float *xT, const vf *a, int R, int d, const float *
     case 32: call_d(R, 32); break;                                                                 \
     default: call_d(R, d);                                                                         \
     }
-#define MIN_D(R, D) block_min(xT, a, R, D, C, N, K, v, vk)
-#define TOPK_D(R, D) block_topk(xT, a, R, D, C, N, K, top, v, vk)
+#define MIN_D(R, D) block_min(xT, a, R, SCORE_U, D, C, N, K, v, vk)
+#define TOPK_D(R, D) block_topk(xT, a, R, SCORE_U, D, C, N, K, top, v, vk)
 
 static void score_block(const float *xT, const vf *a, int R, int d, const float *C,
                         const float *N, int K, int top, vf *v, vi *vk) {
     if (top == 1) {
-        if (R == 4) BY_D(4, MIN_D) else if (R == 2) BY_D(2, MIN_D) else BY_D(1, MIN_D)
+        if (R == 2) BY_D(2, MIN_D) else BY_D(1, MIN_D)
     } else {
-        if (R == 4) BY_D(4, TOPK_D) else if (R == 2) BY_D(2, TOPK_D) else BY_D(1, TOPK_D)
+        if (R == 2) BY_D(2, TOPK_D) else BY_D(1, TOPK_D)
     }
 }
 
 void RF_SIMD_FN(aqlm_topk_scores)(const float *x, const float *a, int64_t n, int d,
                                   const float *C, const float *N, int K, int top, int32_t *idx,
                                   float *val) {
-    const int R = 4 * d <= X_REGS ? 4 : 2 * d <= X_REGS ? 2 : 1, block = R * LANES;
+    const int R = 2 * d <= X_REGS ? 2 : 1, block = R * LANES;
     float xT[AQLM_MAX_D * RMAX * LANES], as[RMAX * LANES], tv[RMAX * AQLM_MAX_BEAM * LANES];
     int32_t tk[RMAX * AQLM_MAX_BEAM * LANES];
     vf av[RMAX], v[RMAX * AQLM_MAX_BEAM];
