@@ -36,10 +36,11 @@ int rf_simd_path(void);
 int rf_simd_set(int path);
 
 /* The per-path functions of fn in path order, for a dispatch table (NULL: not in this build). */
+#define RF_SIMD_TABLE(fn) RF_SIMD_TABLE_(fn) /* (fn may be a macro that makes the name) */
 #if defined(__x86_64__)
-#define RF_SIMD_TABLE(fn) {fn##_baseline, fn##_avx2, fn##_avx512}
+#define RF_SIMD_TABLE_(fn) {fn##_baseline, fn##_avx2, fn##_avx512}
 #else
-#define RF_SIMD_TABLE(fn) {fn##_baseline, NULL, NULL}
+#define RF_SIMD_TABLE_(fn) {fn##_baseline, NULL, NULL}
 #endif
 
 #endif

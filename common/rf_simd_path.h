@@ -9,18 +9,21 @@
 
 #include "common/rf_simd.h"
 
+#define RF_SIMD_CAT_(a, b) RF_SIMD_CAT2_(a, b) /* (a may be a macro that makes the name) */
+#define RF_SIMD_CAT2_(a, b) a##b
+
 #if !defined(RF_SIMD_PATH)
 #error "rf_simd_path.h: compile this file through rf_simd_objects (CMake), which sets RF_SIMD_PATH"
 #elif RF_SIMD_PATH == 2 /* RF_SIMD_AVX512 (the preprocessor cannot see enums) */
-#define RF_SIMD_FN(fn) fn##_avx512
+#define RF_SIMD_FN(fn) RF_SIMD_CAT_(fn, _avx512)
 #define RF_SIMD_F32_LANES 16
 #define RF_SIMD_REGS 32
 #elif RF_SIMD_PATH == 1 /* RF_SIMD_AVX2 */
-#define RF_SIMD_FN(fn) fn##_avx2
+#define RF_SIMD_FN(fn) RF_SIMD_CAT_(fn, _avx2)
 #define RF_SIMD_F32_LANES 8
 #define RF_SIMD_REGS 16
 #else
-#define RF_SIMD_FN(fn) fn##_baseline
+#define RF_SIMD_FN(fn) RF_SIMD_CAT_(fn, _baseline)
 #define RF_SIMD_F32_LANES 4
 #if defined(__aarch64__)
 #define RF_SIMD_REGS 32
