@@ -9,6 +9,7 @@
  * (2x8 ig8, 20 k-means iterations) with 2 epochs x 20 steps and no early stop: enough to time each
  * part; the full-run time is extrapolated from the parts and printed as such.
  *
+ * The SIMD path is the CPU's best or RF_SIMD's (common/rf_simd.h); the first line names it.
  * Reports: k-means init, one Adam step (loss + gradient + update), a beam pass right after init
  * (most codes move) and one on the trained result (few move), the whole rf_aqlm_quantize;
  * GFLOP/s of the Adam step (out*in*in*2) and of the beam pass (the reference's work:
@@ -25,6 +26,7 @@
 #include "common/rf_error.h"
 #include "common/rf_log.h"
 #include "common/rf_rng.h"
+#include "common/rf_simd.h"
 #include "kernels/aqlm/aqlm.h"
 #include "kernels/aqlm/aqlm_internal.h"
 
@@ -132,9 +134,9 @@ int main(int argc, char **argv) {
     }
     const int M = cfg.num_codebooks, K = 1 << cfg.nbits_per_codebook;
     const int64_t Og = out / cfg.out_group_size, Ig = in / cfg.in_group_size;
-    printf("bench_aqlm: %s [%lld, %lld], %dx%d ig%d og%d beam%d, %d threads\n", label,
-           (long long)out, (long long)in, M, cfg.nbits_per_codebook, cfg.in_group_size,
-           cfg.out_group_size, cfg.beam_size, omp_get_max_threads());
+    printf("bench_aqlm: %s [%lld, %lld], %dx%d ig%d og%d beam%d, %d threads, SIMD path %s\n",
+           label, (long long)out, (long long)in, M, cfg.nbits_per_codebook, cfg.in_group_size,
+           cfg.out_group_size, cfg.beam_size, omp_get_max_threads(), rf_simd_name(rf_simd_path()));
     double peak = rf_sgemm_rate(2048, 3) / 1e9;
     const double xtx_flop = 2.0 * out * in * in;
     const double score_flop = 2.0 * out * in * K * M * cfg.beam_size;
