@@ -8,15 +8,14 @@
  * The scoring loop's FLOP are its multiply-adds, 2 d per (vector, codeword) (the a N[k] term and
  * the comparisons are overhead it must hide). n = 16384 random vectors, K = 256 codewords: the
  * codebook stays in L1/L2 as in k-means and the beam search. Each path is forced in the same run
- * (rf_simd_set), best of R runs per number. Times are the thread's CPU time, not wall time: on a
- * machine shared with other jobs a time slice lost to them would count against the kernel.
+ * (rf_simd_set), best of R runs per number. Times are CPU time (bench_util.h), not wall time: on
+ * a machine shared with other jobs a time slice lost to them would count against the kernel.
  */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
@@ -24,20 +23,6 @@
 #include "kernels/aqlm/aqlm_internal.h"
 
 #include "bench_util.h"
-
-/* var = the best thread CPU time of `reps` runs of stmt. */
-#define BEST_CPU(var, reps, stmt)                                                                  \
-    do {                                                                                           \
-        var = 1e30;                                                                                \
-        for (int r_ = 0; r_ < (reps); r_++) {                                                      \
-            struct timespec a_, b_;                                                                \
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a_);                                           \
-            stmt;                                                                                  \
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b_);                                           \
-            const double t_ = (b_.tv_sec - a_.tv_sec) + 1e-9 * (b_.tv_nsec - a_.tv_nsec);         \
-            if (t_ < var) var = t_;                                                                \
-        }                                                                                          \
-    } while (0)
 
 typedef double peak_fn(int64_t iters, float *sink);
 peak_fn simd_fma_peak_baseline, simd_fma_peak_avx2, simd_fma_peak_avx512;
@@ -64,9 +49,9 @@ int main(int argc, char **argv) {
     for (int64_t j = 0; j < (int64_t)n * DMAX; j++) x[j] = (float)rf_rng_normal(&r);
     for (int64_t j = 0; j < (int64_t)K * DMAX; j++) C[j] = (float)rf_rng_normal(&r);
 
-    const double sgemm = rf_sgemm_rate(1024, reps) / 1e9;
+    const double sgemm = sgemm_rate_cpu(1024, reps) / 1e9;
     printf("bench_simd: 1 thread (its CPU time), n %d vectors x K %d codewords, best of %d; sgemm "
-           "1024^3 %.1f GFLOP/s (wall time; OpenBLAS %s)\n", n, K, reps, sgemm, rf_blas_core());
+           "1024^3 %.1f GFLOP/s (OpenBLAS %s)\n", n, K, reps, sgemm, rf_blas_core());
     printf("%-9s %9s", "path", "peak");
     for (size_t i = 0; i < sizeof ds / sizeof *ds; i++) printf("   d=%-2d top1   top8", ds[i]);
     printf("   (GFLOP/s; %% of the path's peak)\n");

@@ -12,8 +12,10 @@
  * minimum). No horizontal reductions, any K, any top.
  *
  * The vector type is exactly one register of the path: a wider GNU vector (16 floats on AVX2) is
- * lowered through the stack. R is as large as keeps xT in registers (d * R <= 3/4 of them), so
- * that a codeword costs one broadcast load per e and R FMAs. Every lane computes
+ * lowered through the stack. R (1 or 2) is as large as keeps xT in half the registers, and U = 4
+ * codewords are scored at once (R x U independent FMA chains), so that a codeword costs one
+ * broadcast load per e and R FMAs. Blocks go in groups and codewords in L2-sized chunks (see
+ * aqlm_topk_scores below). Every lane computes
  * a N[k] + sum_e xT[e] C[k, e] in the same order whatever R and LANES are, so a path's result
  * does not depend on its blocking; paths with FMA (avx2, avx512, aarch64) round alike, x86's
  * baseline (no FMA) rounds each product.
@@ -30,7 +32,10 @@
 #ifndef SCORE_U /* (-D overrides, for tuning with benchmarks/bench_simd) */
 #define SCORE_U 4
 #endif
-enum { LANES = RF_SIMD_F32_LANES, RMAX = 4, UMAX = 4, X_REGS = RF_SIMD_REGS / 2 };
+enum { LANES = RF_SIMD_F32_LANES, RMAX = 2, UMAX = 4, X_REGS = RF_SIMD_REGS / 2 };
+/* Blocking (aqlm_topk_scores): a group's transposed vectors, at most NBG_MAX blocks of them (xT
+ * floats); a chunk of codewords, floats. */
+enum { XT_FLOATS = 8192, NBG_MAX = 16, CHUNK_FLOATS = 32768 };
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 
@@ -65,13 +70,14 @@ INLINE void block_scores(const float *xT, const vf *a, int R, int U, int d, cons
     for (int j = 0; j < U * R; j++) s[j] = acc[j];
 }
 
-/* top == 1: per-lane minimum over the codewords in order; strict, so ties keep the lower k. */
+/* top == 1: per-lane minimum over the codewords [k0, K) in order; strict, so ties keep the lower
+ * k. */
 INLINE void block_min(const float *xT, const vf *a, int R, int U, int d, const float *C,
-                      const float *N, int K, vf *best, vi *best_k) {
+                      const float *N, int k0, int K, vf *best, vi *best_k) {
     vf b[RMAX], s[RMAX * UMAX];
     vi bk[RMAX];
     for (int r = 0; r < R; r++) b[r] = best[r], bk[r] = best_k[r];
-    int k = 0;
+    int k = k0;
     for (; k + U <= K; k += U) {
         block_scores(xT, a, R, U, d, C, N, k, s);
         for (int u = 0; u < U; u++) {
@@ -107,11 +113,11 @@ INLINE void insert(vf x, int k, int top, vf *v, vi *vk) {
     }
 }
 
-/* Any top: each lane keeps its `top` best in ascending order. */
+/* Any top: each lane keeps its `top` best of the codewords [k0, K) in ascending order. */
 INLINE void block_topk(const float *xT, const vf *a, int R, int U, int d, const float *C,
-                       const float *N, int K, int top, vf *v, vi *vk) {
+                       const float *N, int k0, int K, int top, vf *v, vi *vk) {
     vf s[RMAX * UMAX];
-    int k = 0;
+    int k = k0;
     for (; k + U <= K; k += U) {
         block_scores(xT, a, R, U, d, C, N, k, s);
         for (int u = 0; u < U; u++)
@@ -132,11 +138,11 @@ INLINE void block_topk(const float *xT, const vf *a, int R, int U, int d, const 
     case 32: call_d(R, 32); break;                                                                 \
     default: call_d(R, d);                                                                         \
     }
-#define MIN_D(R, D) block_min(xT, a, R, SCORE_U, D, C, N, K, v, vk)
-#define TOPK_D(R, D) block_topk(xT, a, R, SCORE_U, D, C, N, K, top, v, vk)
+#define MIN_D(R, D) block_min(xT, a, R, SCORE_U, D, C, N, k0, K, v, vk)
+#define TOPK_D(R, D) block_topk(xT, a, R, SCORE_U, D, C, N, k0, K, top, v, vk)
 
 static void score_block(const float *xT, const vf *a, int R, int d, const float *C,
-                        const float *N, int K, int top, vf *v, vi *vk) {
+                        const float *N, int k0, int K, int top, vf *v, vi *vk) {
     if (top == 1) {
         if (R == 2) BY_D(2, MIN_D) else BY_D(1, MIN_D)
     } else {
@@ -148,29 +154,41 @@ void RF_SIMD_FN(aqlm_topk_scores)(const float *x, const float *a, int64_t n, int
                                   const float *C, const float *N, int K, int top, int32_t *idx,
                                   float *val) {
     const int R = 2 * d <= X_REGS ? 2 : 1, block = R * LANES;
-    float xT[AQLM_MAX_D * RMAX * LANES], as[RMAX * LANES], tv[RMAX * AQLM_MAX_BEAM * LANES];
+    /* Blocks in groups whose xT fits in L1, codewords in chunks of about 128 KiB (L2) that every
+     * block of the group takes in turn: a large codebook (2^16 codewords: 4 MiB at d = 16) then
+     * streams from memory once per group, not once per block. */
+    const int nbg = XT_FLOATS / (d * block) < NBG_MAX ? XT_FLOATS / (d * block) : NBG_MAX;
+    const int kc = CHUNK_FLOATS / d > SCORE_U ? CHUNK_FLOATS / d : SCORE_U;
+    float xT[XT_FLOATS], as[NBG_MAX * RMAX * LANES], tv[RMAX * AQLM_MAX_BEAM * LANES];
     int32_t tk[RMAX * AQLM_MAX_BEAM * LANES];
-    vf av[RMAX], v[RMAX * AQLM_MAX_BEAM];
-    vi vk[RMAX * AQLM_MAX_BEAM];
-    for (int64_t i0 = 0; i0 < n; i0 += block) {
-        const int nb = n - i0 < block ? (int)(n - i0) : block;
-        if (nb < block) memset(xT, 0, sizeof(float) * d * block); /* a short block: zeros */
-        for (int t = 0; t < nb; t++) {
-            const float *xi = x + (i0 + t) * d;
-            for (int e = 0; e < d; e++) xT[e * block + t] = -2.0f * xi[e];
-            as[t] = a ? a[i0 + t] : 1.0f;
+    vf av[NBG_MAX * RMAX], v[nbg * R * top];
+    vi vk[nbg * R * top];
+    for (int64_t g0 = 0; g0 < n; g0 += (int64_t)nbg * block) {
+        const int ng = n - g0 < (int64_t)nbg * block ? (int)(n - g0) : nbg * block;
+        const int nblk = (ng + block - 1) / block;
+        memset(xT, 0, sizeof(float) * d * block * nblk); /* a short block: zeros */
+        for (int t = 0; t < ng; t++) {
+            const float *xi = x + (g0 + t) * d;
+            float *xb = xT + (t / block) * d * block;
+            for (int e = 0; e < d; e++) xb[e * block + t % block] = -2.0f * xi[e];
+            as[t] = a ? a[g0 + t] : 1.0f;
         }
-        for (int t = nb; t < block; t++) as[t] = 0;
-        memcpy(av, as, sizeof(vf) * R);
-        for (int j = 0; j < R * top; j++) v[j] = (vf){0} + INFINITY, vk[j] = (vi){0} - 1;
-        score_block(xT, av, R, d, C, N, K, top, v, vk);
-        memcpy(tv, v, sizeof(vf) * R * top); /* [R, top, LANES] */
-        memcpy(tk, vk, sizeof(vi) * R * top);
-        for (int t = 0; t < nb; t++)
-            for (int j = 0; j < top; j++) {
-                const int at = ((t / LANES) * top + j) * LANES + t % LANES;
-                val[(i0 + t) * top + j] = tv[at];
-                idx[(i0 + t) * top + j] = tk[at];
-            }
+        for (int t = ng; t < nblk * block; t++) as[t] = 0;
+        memcpy(av, as, sizeof(vf) * R * nblk);
+        for (int j = 0; j < nblk * R * top; j++) v[j] = (vf){0} + INFINITY, vk[j] = (vi){0} - 1;
+        for (int k0 = 0; k0 < K; k0 += kc)
+            for (int b = 0; b < nblk; b++)
+                score_block(xT + b * d * block, av + b * R, R, d, C, N, k0,
+                            K - k0 < kc ? K : k0 + kc, top, v + b * R * top, vk + b * R * top);
+        for (int b = 0; b < nblk; b++) {
+            memcpy(tv, v + b * R * top, sizeof(vf) * R * top); /* [R, top, LANES] */
+            memcpy(tk, vk + b * R * top, sizeof(vi) * R * top);
+            for (int t = b * block; t < ng && t < (b + 1) * block; t++)
+                for (int j = 0; j < top; j++) {
+                    const int tb = t - b * block, at = ((tb / LANES) * top + j) * LANES + tb % LANES;
+                    val[(g0 + t) * top + j] = tv[at];
+                    idx[(g0 + t) * top + j] = tk[at];
+                }
+        }
     }
 }

@@ -43,6 +43,8 @@ static void test_topk_vs_ref(void **state) {
     check_topk(70, 12, 64, 1, 1); /* d without an unrolled copy */
     check_topk(6, 4, 8, 4, 1);
     check_topk(3, 24, 2, 1, 1);
+    check_topk(600, 4, 9000, 3, 1); /* several groups of blocks and chunks of codewords */
+    check_topk(530, 16, 2100, 1, 0);
 }
 
 /* Every path this CPU runs gives the same lists within the tolerance above; the paths with FMA
