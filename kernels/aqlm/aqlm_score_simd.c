@@ -36,6 +36,7 @@ enum { LANES = RF_SIMD_F32_LANES, RMAX = 2, UMAX = 4, X_REGS = RF_SIMD_REGS / 2 
 /* Blocking (aqlm_topk_scores): a group's transposed vectors, at most NBG_MAX blocks of them (xT
  * floats); a chunk of codewords, floats. */
 enum { XT_FLOATS = 8192, NBG_MAX = 16, CHUNK_FLOATS = 32768 };
+_Static_assert(SCORE_U >= 1 && SCORE_U <= UMAX, "SCORE_U: 1 to UMAX codewords per step");
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 
