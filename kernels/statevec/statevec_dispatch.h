@@ -4,7 +4,6 @@
  * (statevec_c64_simd.c, statevec_c128_simd.c), its functions named f_baseline, f_avx2, f_avx512.
  * Included by statevec_c64.c and statevec_c128.c before the _ref twins, for which it also names
  * the types T and R. No include guard on purpose. */
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
