@@ -313,7 +313,7 @@ static void test_non_finite_f32(void **state) {
     assert_int_equal(rf_st_open(&m, p), RF_OK);
     assert_int_equal(rf_st_to_f32(&m, rf_st_find(&m, "w"), out), RF_ERR);
     char want[8192];
-    snprintf(want, sizeof want, "tensor w in %s: non-finite value (nan) at index [1, 1]", p);
+    snprintf(want, sizeof want, "%s: tensor w: non-finite value (nan) at index [1, 1]", p);
     assert_string_equal(rf_last_error(), want);
     rf_st_close(&m);
 }
@@ -329,7 +329,7 @@ static void test_non_finite_bf16(void **state) {
     assert_int_equal(rf_st_open(&m, p), RF_OK);
     assert_int_equal(rf_st_to_f32(&m, rf_st_find(&m, "v"), out), RF_ERR);
     char want[8192];
-    snprintf(want, sizeof want, "tensor v in %s: non-finite value (-inf) at index [0, 1]", p);
+    snprintf(want, sizeof want, "%s: tensor v: non-finite value (-inf) at index [0, 1]", p);
     assert_string_equal(rf_last_error(), want);
     rf_st_close(&m);
 }
