@@ -15,7 +15,6 @@
 #include "io/safetensors.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -200,7 +199,8 @@ static int parse_header(rf_st_model *m, int fi) {
     const char *buf = (const char *)base + 8 + hlen;
     uint64_t buf_size = size - 8 - hlen;
     int first = m->ntensors;
-    /* A header "{}" adds nothing: growing by 0 would be realloc(p, 0), which frees p. */
+    /* A header "{}" adds no tensor; growing m->tensors to 0 entries (files before it had none)
+     * would be realloc(p, 0), which frees p and returns NULL. */
     if (json_object_size(root) > 0)
         m->tensors = grow(m->tensors, (size_t)m->ntensors + json_object_size(root),
                           sizeof *m->tensors);
@@ -219,6 +219,7 @@ static int parse_header(rf_st_model *m, int fi) {
     }
     json_decref(root);
     if (rc != RF_OK) return rc;
+    if (m->ntensors == first) return RF_OK; /* no tensor: m->tensors may still be NULL */
     return check_overlaps(file, buf, m->tensors + first, m->ntensors - first);
 }
 
