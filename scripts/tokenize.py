@@ -147,9 +147,10 @@ def tokenize(args):
         raise UserError(f"--out {args.out}: {e.strerror}") from e
     if sys.byteorder != "little":
         ids.byteswap()
-    how = f"joined with {sep!r} (id {sep_id})" if sep_id is not None else f"concatenated ({sep})"
-    print(f"tokenize.py: wrote {len(ids)} tokens to {args.out} ({len(args.text)} document"
-          f"{'s' if len(args.text) != 1 else ''}, {how}); largest id {max(ids)}, tokenizer vocab "
+    docs = "1 document" if len(args.text) == 1 else (
+        f"{len(args.text)} documents, " + (f"joined with {sep!r} (id {sep_id})" if sep_id is not None
+                                            else f"concatenated ({sep})"))
+    print(f"tokenize.py: wrote {len(ids)} tokens to {args.out} ({docs}); largest id {max(ids)}, tokenizer vocab "
           f"{tokenizer.get_vocab_size(with_added_tokens=True)}"
           + (f", model vocab_size {vocab}" if vocab is not None else ""))
 
