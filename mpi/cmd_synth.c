@@ -69,8 +69,8 @@ int rf_cmd_synth(int argc, char **argv) {
     printf("riverforge: wrote a %d-layer Qwen3-style model (hidden %d, intermediate %d; %d safetensors "
            "file%s) to %s\n", s.layers, s.hidden, s.intermediate, files, files == 1 ? "" : "s", out);
     if (s.vocab >= RF_SYNTH_TOKENIZER_IDS)
-        printf("riverforge: with a byte-level tokenizer (tokenizer.json: ids 0-255 the bytes, %d %s; "
-               "ids %d-%d unused)\n", RF_SYNTH_EOS_ID, RF_SYNTH_EOS_TOKEN, RF_SYNTH_TOKENIZER_IDS, s.vocab - 1);
+        printf("riverforge: with a byte-level tokenizer (tokenizer.json: ids 0-255 the bytes, %d %s, "
+               "%d more unused)\n", RF_SYNTH_EOS_ID, RF_SYNTH_EOS_TOKEN, s.vocab - RF_SYNTH_TOKENIZER_IDS);
     else
         printf("riverforge: no tokenizer.json: a byte-level tokenizer needs --vocab %d or more\n",
                RF_SYNTH_TOKENIZER_IDS);
