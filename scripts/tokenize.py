@@ -117,8 +117,9 @@ def tokenize(args):
         raise UserError(f"separator {sep!r}: token id {sep_id} does not fit the vocab_size "
                         f"{vocab} of {vocab_from} (--no-separator leaves it out)")
 
-    ids = array("I")
+    ids = array("I")  # C unsigned int: 4 bytes on every platform riverforge builds on
     assert ids.itemsize == 4
+    text_tokens = 0  # separators alone are no text
     for i, path in enumerate(args.text):
         doc = tokenizer.encode(read_text(path), add_special_tokens=False).ids
         if i > 0 and sep_id is not None:
@@ -129,7 +130,8 @@ def tokenize(args):
             raise UserError(f"{path}: token id {bad[0]} ({tokenizer.id_to_token(bad[0])!r}) does "
                             f"not fit {limit}")
         ids.extend(doc)
-    if not ids:
+        text_tokens += len(doc)
+    if not text_tokens:
         raise UserError(f"no tokens: no text in {', '.join(args.text)}")
 
     if sys.byteorder != "little":

@@ -117,6 +117,7 @@ def main():
         ("no tokenizer", ["--tokenizer", a.work, a.calib], "--tokenizer"),
         ("a missing text", ["--tokenizer", a.model, os.path.join(a.work, "none.txt")], "none.txt"),
         ("an empty text", ["--tokenizer", a.model, empty], "no tokens"),
+        ("two empty texts (a separator alone)", ["--tokenizer", a.model, empty, empty], "no tokens"),
         ("a text that is not UTF-8", ["--tokenizer", a.model, a.calib, latin1], "latin1.txt: not UTF-8"),
         ("ids past config.json's vocab_size", ["--tokenizer", bpe_dir, a.calib], "vocab_size 300"),
         ("the EOS past --vocab-size", ["--tokenizer", a.model, "--vocab-size", "256", a.calib], "'<|endoftext|>'"),
