@@ -6,6 +6,7 @@
 #include "mpi/cli.h"
 #include "mpi/commands.h"
 #include "synth/synth.h"
+#include "synth/synth_tokenizer.h"
 
 int rf_cmd_synth(int argc, char **argv) {
     const char *out = NULL, *arch = "qwen3", *vit_names = "siglip";
@@ -46,7 +47,8 @@ int rf_cmd_synth(int argc, char **argv) {
         rf_cli_help(stdout, "riverforge synth --out DIR [--preset qwen3-4b] [flags]",
                     "Writes a deterministic Hugging Face-format Qwen3-style model: config.json,\n"
                     "BF16 safetensors (sharded with an index when --shards > 1) and xtx.h5 with\n"
-                    "calibration statistics from heavy-tailed synthetic activations.",
+                    "calibration statistics from heavy-tailed synthetic activations, and a byte-level\n"
+                    "tokenizer (tokenizer.json) when --vocab is 257 or more.",
                     opts, nopts);
         return RF_EXIT_OK;
     }
@@ -66,5 +68,11 @@ int rf_cmd_synth(int argc, char **argv) {
     int files = rf_synth_files(&s);
     printf("riverforge: wrote a %d-layer Qwen3-style model (hidden %d, intermediate %d; %d safetensors "
            "file%s) to %s\n", s.layers, s.hidden, s.intermediate, files, files == 1 ? "" : "s", out);
+    if (s.vocab >= RF_SYNTH_TOKENIZER_IDS)
+        printf("riverforge: with a byte-level tokenizer (tokenizer.json: ids 0-255 the bytes, %d %s, "
+               "%d more unused)\n", RF_SYNTH_EOS_ID, RF_SYNTH_EOS_TOKEN, s.vocab - RF_SYNTH_TOKENIZER_IDS);
+    else
+        printf("riverforge: no tokenizer.json: a byte-level tokenizer needs --vocab %d or more\n",
+               RF_SYNTH_TOKENIZER_IDS);
     return RF_EXIT_OK;
 }

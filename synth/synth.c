@@ -16,6 +16,7 @@
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "io/xtx_file.h"
+#include "synth/synth_tokenizer.h"
 
 #define LOW_RANK 8
 
@@ -411,6 +412,8 @@ static int write_config(const char *dir, const rf_synth_spec *s) {
 int rf_synth_write(const char *dir, const rf_synth_spec *s) {
     if (rf_synth_check(s) != RF_OK) return RF_ERR;
     if (rf_make_dirs(dir) != RF_OK) return rf_fail_prefix("--out: ");
-    if (write_weights(dir, s) != RF_OK || write_xtx(dir, s) != RF_OK) return RF_ERR;
+    if (write_weights(dir, s) != RF_OK || write_xtx(dir, s) != RF_OK ||
+        rf_synth_tokenizer_write(dir, s->vocab) != RF_OK)
+        return RF_ERR;
     return write_config(dir, s); /* last: a directory with config.json is a complete model */
 }

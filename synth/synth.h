@@ -6,6 +6,9 @@
  * DIR/xtx.h5                            /xtx/NAME [in, in] for every linear matrix (io/xtx_file.h,
  *                                       docs/formats.md); built in memory: about 2 GB per
  *                                       Qwen3-4B layer
+ * DIR/tokenizer.json, tokenizer_config.json  a byte-level tokenizer (ids 0..255 the bytes, 256
+ *                                       the end of a document; synth_tokenizer.h) when the
+ *                                       vocab holds its 257 ids
  *
  * Weights: W = diag(r) G / sqrt(in) + U V^T / sqrt(in) with per-row scales r ~ lognormal(0, 0.5),
  * G Gaussian and a rank-8 part, so rows differ in norm and the spectrum has a head, as in trained

@@ -6,9 +6,15 @@
 # file layouts, formats) is left alone. A block's lines run one by one, in the file's order; a line
 # ending in a backslash goes on with the next, comment lines are skipped. Each file runs in one
 # shell of its own (a variable one block sets is seen by the next), in a fresh scratch folder
-# holding what the commands refer to: build/ (the build folder), scripts/, jobscripts/ and tests/
-# (the source tree's), ../shared/cases (RF_CASES_DIR), and on PATH `riverforge` and the benchmarks
-# as built. The environment is the tests' (tests/fixtures/lib.sh: MPI as root, oversubscription).
+# holding what the commands refer to: build/ (the build folder), scripts/, jobscripts/, tests/ and
+# data/ (the source tree's), ../shared/cases (RF_CASES_DIR), and on PATH `riverforge` and the
+# benchmarks as built. The environment is the tests' (tests/fixtures/lib.sh: MPI as root,
+# oversubscription).
+#
+# Python: the docs run scripts/tokenize.py as users do, with the interpreter of the project's
+# environment (`PY=$(scripts/pyenv.sh)/bin/python`), which scripts/pyenv.sh builds the first time
+# (minutes; cached outside the checkout, shared with tests/python). When it cannot be built, that
+# command fails, as tests/python's do: the docs promise the path works.
 #
 # The iteration budget: commands run as shown, except that the long ones get flags appended, so
 # that CI stays fast. Later flags override earlier ones: every flag the docs show is still parsed
@@ -121,7 +127,7 @@ run_file() (
     mkdir -p "$scratch"
     cd "$scratch" || return 1
     ln -s "$BUILD_DIR" build
-    for d in scripts jobscripts tests; do ln -s "$SRC/$d" "$d"; done
+    for d in scripts jobscripts tests data; do ln -s "$SRC/$d" "$d"; done
     while read -r _line _slurm _cmd <&3; do
         if [ "$_slurm" = bare ]; then # checked once, without --slurm
             [ "$SLURM" = 1 ] && continue
