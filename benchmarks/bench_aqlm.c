@@ -1,7 +1,8 @@
 /* bench_aqlm.c -- times AQLM on one matrix, part by part, against the machine's sgemm.
  *
  *   bench_aqlm [--epochs E] [--steps S] [--M M] [--nbits B] [--ig G] [--og O] [--beam K]
- *              [--init_iter I] [--init_points P] [--seed N] [W.f32 OUT IN XTX.f32|XTX.f64]
+ *              [--init_iter I] [--init_points P] [--seed N] [--whole 0|1]
+ *              [W.f32 OUT IN XTX.f32|XTX.f64]
  *
  * Without files: a synthetic Qwen3-4B k_proj, W [1024, 2560] ~ N(0, 0.02^2) with uneven row
  * scales, and XTX = X^T X / n of n = 2560 calibration rows whose features share 16 factors
@@ -9,9 +10,13 @@
  * (2x8 ig8, 20 k-means iterations) with 2 epochs x 20 steps and no early stop: enough to time each
  * part; the full-run time is extrapolated from the parts and printed as such.
  *
+ * The SIMD path is the CPU's best or RF_SIMD's (common/rf_simd.h); the first line names it.
  * Reports: k-means init, one Adam step (loss + gradient + update), a beam pass right after init
- * (most codes move) and one on the trained result (few move), the whole rf_aqlm_quantize;
- * GFLOP/s of the Adam step (out*in*in*2) and of the beam pass (the reference's work:
+ * (most codes move) and one on the trained result (few move), the whole rf_aqlm_quantize (--whole
+ * 0 skips it and the pass on trained codes: the extrapolations then use the pass after init);
+ * each part's wall time and CPU time per thread (bench_util.h: on a shared machine the second
+ * is what the part takes with its cores to itself); GFLOP/s (by the CPU time) of the Adam step
+ * (out*in*in*2) and of the beam pass (the reference's work:
  * out*in*K*M*2*beam scoring + out*in*in*2 XTX products), next to a large sgemm's GFLOP/s on the
  * same threads (the floor: the time this FLOP count needs at sgemm speed).
  */
@@ -25,6 +30,7 @@
 #include "common/rf_error.h"
 #include "common/rf_log.h"
 #include "common/rf_rng.h"
+#include "common/rf_simd.h"
 #include "kernels/aqlm/aqlm.h"
 #include "kernels/aqlm/aqlm_internal.h"
 
@@ -78,7 +84,7 @@ int main(int argc, char **argv) {
     cfg.max_epochs = 2;
     cfg.steps_per_epoch = 20;
     cfg.relative_mse_tolerance = 0;
-    int seed = 0;
+    int seed = 0, whole = 1;
     const struct {
         const char *name;
         int *value;
@@ -93,6 +99,7 @@ int main(int argc, char **argv) {
         {"init_iter", &cfg.init_max_iter},
         {"init_points", &cfg.init_max_points_per_centroid},
         {"seed", &seed},
+        {"whole", &whole},
     };
     int64_t out = 1024, in = 2560;
     float *W = NULL, *XTX = NULL;
@@ -132,10 +139,10 @@ int main(int argc, char **argv) {
     }
     const int M = cfg.num_codebooks, K = 1 << cfg.nbits_per_codebook;
     const int64_t Og = out / cfg.out_group_size, Ig = in / cfg.in_group_size;
-    printf("bench_aqlm: %s [%lld, %lld], %dx%d ig%d og%d beam%d, %d threads\n", label,
-           (long long)out, (long long)in, M, cfg.nbits_per_codebook, cfg.in_group_size,
-           cfg.out_group_size, cfg.beam_size, omp_get_max_threads());
-    double peak = rf_sgemm_rate(2048, 3) / 1e9;
+    printf("bench_aqlm: %s [%lld, %lld], %dx%d ig%d og%d beam%d, %d threads, SIMD path %s\n",
+           label, (long long)out, (long long)in, M, cfg.nbits_per_codebook, cfg.in_group_size,
+           cfg.out_group_size, cfg.beam_size, omp_get_max_threads(), rf_simd_name(rf_simd_path()));
+    double peak = sgemm_rate_cpu(2048, 3) / 1e9;
     const double xtx_flop = 2.0 * out * in * in;
     const double score_flop = 2.0 * out * in * K * M * cfg.beam_size;
 
@@ -149,9 +156,9 @@ int main(int argc, char **argv) {
     }
     rf_rng rng;
     rf_rng_init(&rng, (uint64_t)seed);
-    double t = rf_now();
+    bench_time t = bench_start();
     aqlm_init_codes(Wn, &cfg, &rng, &q, NULL);
-    const double t_init = rf_now() - t;
+    const bench_time t_init = bench_since(t, 1);
     free(Wn);
 
     const int64_t ncb = (int64_t)M * K * q.og * q.ig;
@@ -162,58 +169,66 @@ int main(int argc, char **argv) {
     aqlm_code_index ix = {0};
     aqlm_code_index_build(&q, &ix);
     enum { STEPS = 10 };
-    t = rf_now();
+    t = bench_start();
     for (int s = 1; s <= STEPS; s++) {
         aqlm_loss_grad(W, XTX, &q, &ix, work, gc, gs);
         aqlm_adam_update(q.codebooks, gc, vc, mc, ncb, cfg.lr, 0.95, 1e-8, s);
         aqlm_adam_update(q.scales, gs, vs, ms, Og, cfg.lr, 0.95, 1e-8, s);
     }
-    const double t_step = (rf_now() - t) / STEPS;
+    const bench_time t_step = bench_since(t, STEPS);
 
     int64_t *g_order = rf_malloc((size_t)Ig * sizeof *g_order);
     int *m_order = rf_malloc((size_t)(Ig * M) * sizeof *m_order);
     for (int64_t g = 0; g < Ig; g++) g_order[g] = g;
     rf_rng_shuffle(&rng, g_order, Ig);
     for (int64_t j = 0; j < Ig * M; j++) m_order[j] = (int)(j % M);
-    t = rf_now();
+    t = bench_start();
     aqlm_beam_pass(W, XTX, &q, cfg.beam_size, g_order, m_order, NULL, NULL);
-    const double t_beam = rf_now() - t;
+    const bench_time t_beam = bench_since(t, 1);
     aqlm_code_index_free(&ix);
     free(work), free(ms), free(vs), free(mc), free(vc), free(gs), free(gc);
     rf_aqlm_free(&q);
 
-    rf_aqlm_stats st;
-    rf_check(rf_aqlm_quantize(W, XTX, out, in, &cfg, (uint64_t)seed, &q, &st, NULL, NULL) == RF_OK,
-             "%s", rf_last_error());
-    t = rf_now();
-    aqlm_beam_pass(W, XTX, &q, cfg.beam_size, g_order, m_order, NULL, NULL);
-    const double t_beam_trained = rf_now() - t;
-    rf_aqlm_free(&q);
+    rf_aqlm_stats st = {0};
+    bench_time t_beam_trained = t_beam; /* --whole 0: the pass after init stands for it */
+    if (whole) {
+        rf_check(rf_aqlm_quantize(W, XTX, out, in, &cfg, (uint64_t)seed, &q, &st, NULL, NULL) ==
+                     RF_OK,
+                 "%s", rf_last_error());
+        t = bench_start();
+        aqlm_beam_pass(W, XTX, &q, cfg.beam_size, g_order, m_order, NULL, NULL);
+        t_beam_trained = bench_since(t, 1);
+        rf_aqlm_free(&q);
+    }
     free(m_order), free(g_order);
 
     /* again: a busy moment must not lower the floor */
-    peak = fmax(peak, rf_sgemm_rate(2048, 3) / 1e9);
-    printf("sgemm 2048^3                 %8.1f GFLOP/s (the floor's speed)\n", peak);
-    printf("k-means init                 %8.3f s\n", t_init);
-    printf("Adam step                    %8.4f s  %6.1f GFLOP/s  floor %.4f s\n", t_step,
-           xtx_flop / t_step / 1e9, xtx_flop / peak / 1e9);
-    printf("beam pass after init         %8.3f s  %6.1f GFLOP/s  floor %.3f s "
+    peak = fmax(peak, sgemm_rate_cpu(2048, 3) / 1e9);
+    printf("sgemm 2048^3                 %8.1f GFLOP/s by CPU time (the floor's speed)\n", peak);
+    printf("part                             wall s  CPU s/thread   GFLOP/s (by CPU time)\n");
+    printf("k-means init                 %10.3f %10.3f\n", t_init.wall, t_init.cpu);
+    printf("Adam step                    %10.4f %10.4f    %6.1f  floor %.4f s\n", t_step.wall,
+           t_step.cpu, xtx_flop / t_step.cpu / 1e9, xtx_flop / peak / 1e9);
+    printf("beam pass after init         %10.3f %10.3f    %6.1f  floor %.3f s "
            "(%.1f GFLOP scoring + %.1f GFLOP XTX)\n",
-           t_beam, (score_flop + xtx_flop) / t_beam / 1e9, (score_flop + xtx_flop) / peak / 1e9,
-           score_flop / 1e9, xtx_flop / 1e9);
-    printf("beam pass on trained codes   %8.3f s  %6.1f GFLOP/s\n", t_beam_trained,
-           (score_flop + xtx_flop) / t_beam_trained / 1e9);
-    printf("rf_aqlm_quantize             %8.3f s  (%d epochs x %d steps, rel_act_err %.5f, "
-           "rel_w_err %.4f)\n",
+           t_beam.wall, t_beam.cpu, (score_flop + xtx_flop) / t_beam.cpu / 1e9,
+           (score_flop + xtx_flop) / peak / 1e9, score_flop / 1e9, xtx_flop / 1e9);
+    if (whole)
+        printf("beam pass on trained codes   %10.3f %10.3f    %6.1f\n", t_beam_trained.wall,
+               t_beam_trained.cpu, (score_flop + xtx_flop) / t_beam_trained.cpu / 1e9);
+    if (whole)
+        printf("rf_aqlm_quantize             %10.3f            (wall; %d epochs x %d steps, "
+           "rel_act_err %.5f, rel_w_err %.4f)\n",
            st.seconds, st.epochs, st.adam_steps / (st.epochs ? st.epochs : 1), st.rel_act_err,
            st.rel_w_err);
     /* Whole runs from the parts: AQLM's default schedule (no early stop) and RiverONE's. */
     const int sched[2][2] = {{100, 100}, {5, 50}};
-    for (int j = 0; j < 2; j++)
-        printf("extrapolated %3d x %3d       %8.1f s  (init + %d x (%d steps + 1 beam pass))\n",
-               sched[j][0], sched[j][1],
-               t_init + sched[j][0] * (sched[j][1] * t_step + t_beam_trained), sched[j][0],
-               sched[j][1]);
+    for (int j = 0; j < 2; j++) {
+        const int E = sched[j][0], S = sched[j][1];
+        printf("extrapolated %3d x %3d       %10.1f %10.1f  (init + %d x (%d steps + 1 beam pass))\n",
+               E, S, t_init.wall + E * (S * t_step.wall + t_beam_trained.wall),
+               t_init.cpu + E * (S * t_step.cpu + t_beam_trained.cpu), E, S);
+    }
     free(XTX), free(W);
     return 0;
 }

@@ -20,6 +20,7 @@
 
 #include "common/rf_error.h"
 #include "common/rf_log.h"
+#include "common/rf_simd.h"
 #include "common/rf_version.h"
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
@@ -119,8 +120,9 @@ static void open_rank_log(const run_state *s) {
     char path[4096];
     rf_run_log_path(s->f.out, s->rank, path, sizeof path);
     if (rf_log_open(path) != RF_OK) rf_warn("%s", rf_last_error());
-    rf_log("riverforge %s run: model %s, %d tasks, %d ranks, %d threads per rank, config %s",
-           RF_VERSION, s->f.model, s->tasks.n, s->nranks, s->threads, s->config_json);
+    rf_log("riverforge %s run: model %s, %d tasks, %d ranks, %d threads per rank, SIMD path %s, "
+           "config %s", RF_VERSION, s->f.model, s->tasks.n, s->nranks, s->threads,
+           rf_simd_name(rf_simd_path()), s->config_json);
 }
 
 /* Shards verified before this run: done[i] on every rank; rank 0's outcome[] gets their stats

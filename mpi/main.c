@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/rf_error.h"
+#include "common/rf_simd.h"
 #include "common/rf_version.h"
 #include "kernels/blas_rate.h"
 #include "mpi/commands.h"
@@ -31,9 +32,14 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? RF_EXIT_USAGE : RF_EXIT_OK;
     }
+    if (rf_simd_init() != RF_OK) { /* a bad RF_SIMD: before any work, on every rank alike */
+        fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+        return RF_EXIT_USAGE;
+    }
     if (!strcmp(argv[1], "--version")) {
         const char *advice = rf_blas_core_advice();
-        printf("riverforge %s (OpenBLAS %s kernels", RF_VERSION, rf_blas_core());
+        printf("riverforge %s (SIMD path %s; OpenBLAS %s kernels", RF_VERSION,
+               rf_simd_name(rf_simd_path()), rf_blas_core());
         if (advice) printf("; this CPU runs better ones: set OPENBLAS_CORETYPE=%s", advice);
         printf(")\n");
         return RF_EXIT_OK;

@@ -1,5 +1,6 @@
-/* statevec_c128.c -- the state-vector kernels of statevec.h in complex128 (double amplitudes):
- * one instantiation of statevec_impl.h (fast) and statevec_ref_impl.h (_ref twins). */
+/* statevec_c128.c -- the state-vector kernels of statevec.h in complex128 (double amplitudes): the
+ * public ones dispatched to the SIMD path of the process (statevec_dispatch.h over
+ * statevec_c128_simd.c), and the _ref twins (statevec_ref_impl.h). */
 #include <complex.h>
 #include <math.h>
 #include <stdint.h>
@@ -7,8 +8,5 @@
 #define SV_T rf_c128
 #define SV_R double
 #define SV_FN(x) x##_c128
-#define SV_VC 2     /* complex numbers per 32-byte vector */
-#define SV_IDX int64_t /* shuffle index type: as wide as SV_R */
-#define SV_IS_C128 1
-#include "kernels/statevec/statevec_impl.h"
+#include "kernels/statevec/statevec_dispatch.h"
 #include "kernels/statevec/statevec_ref_impl.h"

@@ -1,5 +1,6 @@
-/* statevec_c64.c -- the state-vector kernels of statevec.h in complex64 (float amplitudes):
- * one instantiation of statevec_impl.h (fast) and statevec_ref_impl.h (_ref twins). */
+/* statevec_c64.c -- the state-vector kernels of statevec.h in complex64 (float amplitudes): the
+ * public ones dispatched to the SIMD path of the process (statevec_dispatch.h over
+ * statevec_c64_simd.c), and the _ref twins (statevec_ref_impl.h). */
 #include <complex.h>
 #include <math.h>
 #include <stdint.h>
@@ -7,8 +8,5 @@
 #define SV_T rf_c64
 #define SV_R float
 #define SV_FN(x) x##_c64
-#define SV_VC 4     /* complex numbers per 32-byte vector */
-#define SV_IDX int32_t /* shuffle index type: as wide as SV_R */
-#define SV_IS_C128 0
-#include "kernels/statevec/statevec_impl.h"
+#include "kernels/statevec/statevec_dispatch.h"
 #include "kernels/statevec/statevec_ref_impl.h"

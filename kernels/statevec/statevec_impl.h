@@ -1,8 +1,9 @@
 /* statevec_impl.h -- the fast (OpenMP, cache-tiled) state-vector kernels of statevec.h, for ONE
- * precision: included once by statevec_c64.c and once by statevec_c128.c after they define
+ * precision and SIMD path: included by statevec_c64_simd.c and statevec_c128_simd.c (each compiled
+ * once per path; statevec_dispatch.h picks the path) after they define
  *   SV_T       the complex type (rf_c64 / rf_c128)
  *   SV_R       its real type (float / double)
- *   SV_FN(x)   the public name of x in that precision (x##_c64 / x##_c128)
+ *   SV_FN(x)   the name of x in that precision and path (x##_c64_avx2, ...)
  * No include guard on purpose. Amplitudes are handled as interleaved (re, im) reals (C11 lays a
  * complex out as R[2]) and complex products are written out in reals, so that the compiler
  * vectorizes them without the NaN-recovery calls of C complex multiplication.
@@ -60,14 +61,11 @@ static inline void pair_run_grad(R *restrict p0, R *restrict p1, R *restrict l0,
     pair_run(l0, l1, len, u);
 }
 
-/* ---- SIMD kernels: 32-byte GCC vectors of interleaved (re, im) reals, VC complex numbers each.
- * The functions that run them are compiled three times (target_clones: the x86-64-v2 baseline of
- * the build, AVX2 + FMA, AVX-512) and the loader picks the one for the CPU at hand. A complex
+/* ---- SIMD kernels: 32-byte GCC vectors of interleaved (re, im) reals, VC complex numbers each,
+ * in every SIMD path (a pass is bound by memory, not by the vector width: docs/perf.md). A complex
  * coefficient c times a vector y of complex numbers is cr * y + cs * swap(y), with cr = (Re c,
  * Re c) and cs = (-Im c, Im c) per complex lane and swap exchanging re and im. ---- */
 
-#define SV_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-/* inlined into every clone, so that each compiles them for its own instruction set */
 #define SV_INLINE static inline __attribute__((always_inline))
 #define VC SV_VC /* complex numbers per vector: 2 (double), 4 (float) */
 typedef R vR __attribute__((vector_size(32)));
@@ -412,7 +410,7 @@ SV_INLINE void apply_bits(R *x, int64_t nel, int64_t S, const int *bits, int nb,
 
 /* Tile t of the pass: in place (the contiguous first pass: W = S = 1), or in buf when F->copy.
  * In place, din goes on block by block, right before the block's gates find it in L1. */
-SV_CLONES static void tile_fwd(R *psi, int64_t t, const tile_plan *F, R *buf) {
+static void tile_fwd(R *psi, int64_t t, const tile_plan *F, R *buf) {
     const int64_t base = tile_base(F->P, t);
     R *x = psi + 2 * base;
     const int copy = F->copy;
@@ -541,7 +539,7 @@ SV_INLINE void grad_bits(R *x, R *y, int64_t nel, const int *bits, int nb, const
  * amplitudes apart (a power of two), so their tiles would share cache sets and low address bits
  * (4K aliasing in the load/store unit); the buffers are placed apart by SV_BUF_SKEW. The copies
  * in and out apply the diagonals din / dout when the pass has them. */
-SV_CLONES static void tile_grad(R *psi, R *lam, int64_t t, const tile_plan *F, R *bp, R *bl,
+static void tile_grad(R *psi, R *lam, int64_t t, const tile_plan *F, R *bp, R *bl,
                                 double *m) {
     const int64_t base = tile_base(F->P, t), blk = (int64_t)1 << F->sub, W = F->W, S = F->S;
     rows_in(bp, psi + 2 * base, F->nel, W, S, base, F->din);
@@ -559,7 +557,7 @@ SV_CLONES static void tile_grad(R *psi, R *lam, int64_t t, const tile_plan *F, R
 /* The scalar tile (the adjoint, and states of fewer than 4 vectors): the gates of pass P for the
  * qubits in mask; u + 8q is qubit q's matrix. With lam: the adjoint step (pair_run_grad) on psi
  * and lam, accumulating into m + 3q. */
-SV_CLONES static void tile_scalar(R *psi, R *lam, int64_t base, sv_pass P, uint64_t mask,
+static void tile_scalar(R *psi, R *lam, int64_t base, sv_pass P, uint64_t mask,
                                   const R *u, double *m) {
     const int64_t W = (int64_t)1 << P.wb, rows = (int64_t)1 << P.k;
     const int contiguous = P.q0 == P.wb; /* rows follow each other: merge them into runs */
@@ -680,7 +678,7 @@ static void to_reals(const double _Complex *U, R *u) {
  * the scattered side of a block lies in a window of two tiles of 2^b (tab[lo] < 2^(b+1), see
  * sv_local_map), which is visited out of order: the hardware prefetchers miss it, so the window
  * of the block PERM_PREFETCH_BLOCKS ahead is prefetched here, one cache line at a time. */
-SV_CLONES static void permute_block(const T *in, T *out, const T *in2, T *out2, int n, int b,
+static void permute_block(const T *in, T *out, const T *in2, T *out2, int n, int b,
                                     const uint64_t *cols, const uint64_t *tab, int scatter,
                                     int64_t hi) {
     const int64_t lo_n = (int64_t)1 << b, hi_n = (int64_t)1 << (n - b), per_line = 64 / sizeof(T);
@@ -786,7 +784,7 @@ void SV_FN(rf_sv_probabilities)(const T *psi, int n, R *p) {
  * the j with bit q set, a[n] += the sum of all p. Within a chunk, p is added elementwise into
  * low[i] (vectorizes) and into 8 running partial sums; the low bits' sums come from low[] once at
  * the end. */
-SV_CLONES static void expz_group(const R *x, int n, int cb, int64_t c0, int64_t c1, double *a) {
+static void expz_group(const R *x, int n, int cb, int64_t c0, int64_t c1, double *a) {
     const int64_t csize = (int64_t)1 << cb;
     double low[1 << EXPZ_CHUNK_BITS];
     for (int64_t i = 0; i < csize; i++) low[i] = 0;

@@ -21,7 +21,7 @@
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
-#include "kernels/vitgen/gen_simd.h"
+#include "common/rf_simd.h"
 
 void rf_mlp_init(rf_mlp *m, int nlayers, const int *sizes) {
     rf_check(nlayers >= 1 && nlayers <= RF_MLP_MAX_LAYERS, "mlp: %d layers", nlayers);
@@ -48,23 +48,12 @@ void rf_mlp_init_params(const rf_mlp *m, float *params, uint64_t seed, int zero_
     }
 }
 
-/* tanh of every element, in place: gen_simd.h's tanh_v over VL-float vectors (libm's tanhf is a
- * scalar call per element and was most of the forward's time). */
+/* tanh of every element, in place, on the process's SIMD path (gen_mlp_simd.c). */
+typedef void tanh_fn(float *z, int64_t n);
+tanh_fn rf_mlp_tanh_baseline, rf_mlp_tanh_avx2, rf_mlp_tanh_avx512;
 static void tanh_inplace(float *z, int64_t n) {
-    const int64_t nv = n / VL;
-#pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < nv; k++) {
-        vf v;
-        memcpy(&v, z + k * VL, sizeof v);
-        tanh_v(&v);
-        memcpy(z + k * VL, &v, sizeof v);
-    }
-    if (n % VL) { /* the tail, zero-padded */
-        vf v = {0};
-        memcpy(&v, z + nv * VL, (size_t)(n % VL) * sizeof *z);
-        tanh_v(&v);
-        memcpy(z + nv * VL, &v, (size_t)(n % VL) * sizeof *z);
-    }
+    static tanh_fn *const path[RF_SIMD_NPATHS] = RF_SIMD_TABLE(rf_mlp_tanh);
+    path[rf_simd_path()](z, n);
 }
 
 static int max_hidden(const rf_mlp *m) {

@@ -1,16 +1,18 @@
-/* gen_simd.h -- the SIMD vocabulary of the generators' read-out kernels (gen_mlp.c,
- * qgp_readout.c): VL-float vectors (GCC vector extensions), target clones for AVX-512 / AVX2 /
- * the build's baseline, and a vectorized tanh. */
+/* gen_simd.h -- the SIMD vocabulary of the generators' per-SIMD-path kernels (gen_mlp_simd.c,
+ * qgp_readout_simd.c, each compiled once per path by rf_simd_objects): VL-float vectors (GCC
+ * vector extensions) of the path's native width (common/rf_simd_path.h: 16 on AVX-512, 8 on
+ * AVX2, 4 on the baseline), and a vectorized tanh. */
 #ifndef RF_GEN_SIMD_H
 #define RF_GEN_SIMD_H
 
 #include <stdint.h>
 
-enum { VL = 16 };
+#include "common/rf_simd_path.h"
+
+enum { VL = RF_SIMD_F32_LANES };
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
 
-#define RF_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #define INLINE static inline __attribute__((always_inline))
 
 /* *z = tanh(*z), lane by lane (libm's tanhf is a scalar call per element and was most of the
@@ -18,8 +20,8 @@ typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
  * otherwise 1 - 2 / (e^{2|x|} + 1) with e^y = 2^k e^r, k = round(y / ln 2), |r| <= ln2 / 2, e^r by
  * its Taylor series to r^8 (error < 5e-9). |x| >= 9 rounds to +-1 in float anyway, so y is clamped
  * at 18. Within 2 float ulps of tanh; NaN stays NaN. Both branches are computed and chosen with
- * the -1/0 masks of vector compares. Pointers, not vector values: those would change the ABI
- * between target clones. */
+ * the -1/0 masks of vector compares. Pointers, not vector values: a vector argument's ABI
+ * depends on the instruction set. */
 INLINE void tanh_v(vf *z) {
     const vf x = *z;
     const vi xi = (vi)x, ab = xi & 0x7fffffff;

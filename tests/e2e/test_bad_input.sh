@@ -74,6 +74,11 @@ expect_error "a config.json that disagrees with the tensors" \
     "m37/config.json says num_hidden_layers 37, but the model's tensors hold linear matrices of 2" \
     mpirun_rf 2 run --model "$WORK/m37" --out "$WORK/o17" "${QUICK[@]}"
 
+# An RF_SIMD that names no SIMD path: refused before any work, on every rank.
+RF_SIMD=sse4 expect_error "RF_SIMD naming no path" "RF_SIMD=sse4: expected baseline, avx2 or avx512" \
+    mpirun_rf 2 run --model "$WORK/good.safetensors" --out "$WORK/simd" "${QUICK[@]}"
+check "nothing written after a bad RF_SIMD" test ! -e "$WORK/simd"
+
 # A full disk: a 96 KiB tmpfs fills up while shards are written (needs mount; skipped without).
 mkdir -p "$WORK/small"
 if mount -t tmpfs -o size=96k tmpfs "$WORK/small" 2>/dev/null; then

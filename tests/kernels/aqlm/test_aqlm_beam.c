@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "aqlm_fixtures.h"
+#include "tests/fixtures/simd_path.h"
 
 typedef struct {
     int og, beam, nbits, xtx;
@@ -127,6 +128,7 @@ static void test_beam1_last_step_optimal(void **state) {
 }
 
 int main(void) {
+    if (rf_test_simd_skip()) return RF_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_candidate_losses_brute_force),
         cmocka_unit_test(test_fast_pass_matches_ref_and_brute_force),

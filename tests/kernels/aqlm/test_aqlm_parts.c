@@ -12,6 +12,7 @@
 
 #include "aqlm_fixtures.h"
 #include "common/rf_half.h"
+#include "tests/fixtures/simd_path.h"
 
 /* The fast and the ref top lists agree: same scores (to float rounding), and the same indices
  * except where two scores are that close. */
@@ -42,6 +43,40 @@ static void test_topk_vs_ref(void **state) {
     check_topk(70, 12, 64, 1, 1); /* d without an unrolled copy */
     check_topk(6, 4, 8, 4, 1);
     check_topk(3, 24, 2, 1, 1);
+    check_topk(600, 4, 9000, 3, 1); /* several groups of blocks and chunks of codewords */
+    check_topk(530, 16, 2100, 1, 0);
+}
+
+/* Every path this CPU runs gives the same lists within the tolerance above; the paths with FMA
+ * (avx2, avx512) the same bits, whatever their vector widths and blockings. */
+static void test_topk_paths_agree(void **state) {
+    (void)state;
+    enum { n = 77, d = 16, K = 300, top = 4 };
+    rf_rng r;
+    rf_rng_init(&r, 31);
+    float *x = fx_randn(&r, n * d, 1.0), *C = fx_randn(&r, K * d, 1.0), *a = fx_randn(&r, n, 1.0);
+    float N[K], val[RF_SIMD_NPATHS][n * top];
+    int32_t idx[RF_SIMD_NPATHS][n * top];
+    aqlm_codeword_norms(C, K, 1, d, NULL, 0, N);
+    const int chosen = rf_simd_path();
+    for (int p = 0; p < RF_SIMD_NPATHS; p++) {
+        if (rf_simd_set(p) != RF_OK) {
+            printf("path %s: not on this CPU\n", rf_simd_name(p));
+            continue;
+        }
+        aqlm_topk_scores(x, a, n, d, C, N, K, top, idx[p], val[p]);
+        for (int j = 0; j < n * top; j++) {
+            assert_true(fabsf(val[p][j] - val[0][j]) <= 1e-4f * (1 + fabsf(val[0][j])));
+            if (idx[p][j] != idx[0][j])
+                assert_true(fabsf(val[p][j] - val[0][j]) <= 1e-4f * (1 + fabsf(val[0][j])));
+        }
+        if (p == RF_SIMD_AVX512 && rf_simd_supported(RF_SIMD_AVX2)) {
+            assert_memory_equal(val[p], val[RF_SIMD_AVX2], sizeof val[p]);
+            assert_memory_equal(idx[p], idx[RF_SIMD_AVX2], sizeof idx[p]);
+        }
+    }
+    assert_int_equal(rf_simd_set(chosen), RF_OK);
+    free(a), free(C), free(x);
 }
 
 static void test_topk_ties_prefer_lower_index(void **state) {
@@ -368,8 +403,10 @@ static void test_check_config(void **state) {
 }
 
 int main(void) {
+    if (rf_test_simd_skip()) return RF_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_topk_vs_ref),
+        cmocka_unit_test(test_topk_paths_agree),
         cmocka_unit_test(test_topk_ties_prefer_lower_index),
         cmocka_unit_test(test_codeword_norms),
         cmocka_unit_test(test_kmeans_assign_vs_ref),

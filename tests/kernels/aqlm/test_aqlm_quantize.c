@@ -21,6 +21,7 @@
 #include "common/rf_half.h"
 #include "io/safetensors.h"
 #include "io/xtx_file.h"
+#include "tests/fixtures/simd_path.h"
 
 enum { OUT = 64, IN = 128 };
 
@@ -389,6 +390,7 @@ static void test_public_case_quality(void **state) {
 }
 
 int main(void) {
+    if (rf_test_simd_skip()) return RF_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_trains_2x5),

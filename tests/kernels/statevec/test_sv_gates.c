@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "tests/fixtures/dense_statevec.h"
+#include "tests/fixtures/simd_path.h"
 
 static const int dense_sizes[] = {1, 2, 3, 5, 8};
 
@@ -315,6 +316,7 @@ static void test_entangler_names(void **state) {
 }
 
 int main(void) {
+    if (rf_test_simd_skip()) return RF_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gates_vs_dense),
         cmocka_unit_test(test_fused_rotation),

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "tests/fixtures/dense_statevec.h"
+#include "tests/fixtures/simd_path.h"
 
 /* L(p) = sum_j w_j p_j + sum_j (p_j - t_j)^2: nonlinear, so the loss is really folded into the
  * adjoint state. */
@@ -183,6 +184,7 @@ static void test_adjoint_c64(void **state) {
 }
 
 int main(void) {
+    if (rf_test_simd_skip()) return RF_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adjoint_vs_ref),
         cmocka_unit_test(test_adjoint_vs_finite_differences),

@@ -14,6 +14,7 @@
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
 #include "kernels/vitgen/qgp_readout.h"
+#include "tests/fixtures/simd_path.h"
 
 typedef struct {
     int nlayers, sizes[RF_MLP_MAX_LAYERS + 1];
@@ -280,6 +281,7 @@ static void test_readout_vs_ref(void **state) {
 }
 
 int main(void) {
+    if (rf_test_simd_skip()) return RF_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_backward_vs_ref),
         cmocka_unit_test(test_grad_finite_differences),

@@ -20,6 +20,7 @@
 #include "kernels/vitgen/gen_mlp.h"
 #include "kernels/vitgen/qgp.h"
 #include "kernels/vitgen/vitgen.h"
+#include "tests/fixtures/simd_path.h"
 
 typedef struct {
     int64_t out, in;
@@ -294,6 +295,7 @@ static void test_predictions(void **state) {
 }
 
 int main(void) {
+    if (rf_test_simd_skip()) return RF_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loss_grad_finite_differences),
         cmocka_unit_test(test_start_is_sharing),

@@ -1,0 +1,35 @@
+/* rf_simd_path.h -- included by a source that CMake compiles once per SIMD path (rf_simd_objects
+ * defines RF_SIMD_PATH, rf_simd.h's path number, and the path's -march): the path's function
+ * suffix and its vector width, so that one source makes fn_baseline, fn_avx2 and fn_avx512.
+ *   RF_SIMD_FN(fn)       fn_<path>
+ *   RF_SIMD_F32_LANES    floats per native vector register (4, 8, 16)
+ *   RF_SIMD_REGS         vector registers (16; 32 with AVX-512 and on aarch64) */
+#ifndef RF_SIMD_PATH_H
+#define RF_SIMD_PATH_H
+
+#include "common/rf_simd.h"
+
+#define RF_SIMD_CAT_(a, b) RF_SIMD_CAT2_(a, b) /* (a may be a macro that makes the name) */
+#define RF_SIMD_CAT2_(a, b) a##b
+
+#if !defined(RF_SIMD_PATH)
+#error "rf_simd_path.h: compile this file through rf_simd_objects (CMake), which sets RF_SIMD_PATH"
+#elif RF_SIMD_PATH == 2 /* RF_SIMD_AVX512 (the preprocessor cannot see enums) */
+#define RF_SIMD_FN(fn) RF_SIMD_CAT_(fn, _avx512)
+#define RF_SIMD_F32_LANES 16
+#define RF_SIMD_REGS 32
+#elif RF_SIMD_PATH == 1 /* RF_SIMD_AVX2 */
+#define RF_SIMD_FN(fn) RF_SIMD_CAT_(fn, _avx2)
+#define RF_SIMD_F32_LANES 8
+#define RF_SIMD_REGS 16
+#else
+#define RF_SIMD_FN(fn) RF_SIMD_CAT_(fn, _baseline)
+#define RF_SIMD_F32_LANES 4
+#if defined(__aarch64__)
+#define RF_SIMD_REGS 32
+#else
+#define RF_SIMD_REGS 16
+#endif
+#endif
+
+#endif
