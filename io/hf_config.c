@@ -34,6 +34,55 @@ static void get_string(const json_t *v, char *out, size_t len) {
     snprintf(out, len, "%s", json_is_string(v) ? json_string_value(v) : "");
 }
 
+/* obj[key] as a number: 0 when absent or null, RF_ERR when it is not a number. */
+static int get_double(const char *path, const char *section, const json_t *obj, const char *key,
+                      double *out) {
+    const json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (!v || json_is_null(v)) return RF_OK;
+    if (!json_is_number(v)) return rf_fail("%s: %s%s is not a number", path, section, key);
+    *out = json_number_value(v);
+    return RF_OK;
+}
+
+/* obj[key] as a boolean: absent_value when absent or null, RF_ERR when it is not a boolean. */
+static int get_bool(const char *path, const char *section, const json_t *obj, const char *key,
+                    int absent_value, int *out) {
+    const json_t *v = json_object_get(obj, key);
+    *out = absent_value;
+    if (!v || json_is_null(v)) return RF_OK;
+    if (!json_is_boolean(v)) return rf_fail("%s: %s%s is not true or false", path, section, key);
+    *out = json_is_true(v);
+    return RF_OK;
+}
+
+/* The fields that decide the forward pass's math (rope_scaling may be null or absent). */
+static int read_math(const char *path, const char *section, const json_t *llm, rf_hf_config *c) {
+    get_string(json_object_get(llm, "model_type"), c->llm_model_type, sizeof c->llm_model_type);
+    get_string(json_object_get(llm, "hidden_act"), c->hidden_act, sizeof c->hidden_act);
+    if (get_double(path, section, llm, "rms_norm_eps", &c->rms_norm_eps) ||
+        get_double(path, section, llm, "rope_theta", &c->rope_theta) ||
+        get_bool(path, section, llm, "tie_word_embeddings", -1, &c->tie_word_embeddings) ||
+        get_bool(path, section, llm, "attention_bias", 0, &c->attention_bias) ||
+        get_bool(path, section, llm, "mlp_bias", 0, &c->mlp_bias) ||
+        get_bool(path, section, llm, "use_sliding_window", 0, &c->use_sliding_window))
+        return RF_ERR;
+    const json_t *rs = json_object_get(llm, "rope_scaling");
+    if (!rs || json_is_null(rs)) return RF_OK;
+    if (!json_is_object(rs)) return rf_fail("%s: %srope_scaling is not an object", path, section);
+    char sec[96];
+    snprintf(sec, sizeof sec, "%srope_scaling.", section);
+    const json_t *type = json_object_get(rs, "rope_type");
+    get_string(type ? type : json_object_get(rs, "type"), c->rope_type, sizeof c->rope_type);
+    return get_double(path, sec, rs, "factor", &c->rope_factor) ||
+                   get_double(path, sec, rs, "low_freq_factor", &c->rope_low_freq_factor) ||
+                   get_double(path, sec, rs, "high_freq_factor", &c->rope_high_freq_factor) ||
+                   get_double(path, sec, rs, "original_max_position_embeddings",
+                              &c->rope_original_max_pos)
+               ? RF_ERR
+               : RF_OK;
+}
+
 static int read_llm(const char *path, const char *section, const json_t *llm, rf_hf_config *c) {
     if (get_int(path, section, llm, "num_hidden_layers", &c->num_hidden_layers) ||
         get_int(path, section, llm, "hidden_size", &c->hidden_size) ||
@@ -43,7 +92,7 @@ static int read_llm(const char *path, const char *section, const json_t *llm, rf
         get_int(path, section, llm, "head_dim", &c->head_dim) ||
         get_int(path, section, llm, "vocab_size", &c->vocab_size))
         return RF_ERR;
-    return RF_OK;
+    return read_math(path, section, llm, c);
 }
 
 static int read_vision(const char *path, const json_t *vit, rf_hf_config *c) {

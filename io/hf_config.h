@@ -15,6 +15,16 @@ typedef struct {
     int num_key_value_heads;
     int head_dim;
     int vocab_size;
+    /* the math of the language model's forward pass (io/decoder_model.h checks them) */
+    char llm_model_type[64];    /* the language model's own model_type ("qwen3" inside InternVL) */
+    char hidden_act[32];
+    double rms_norm_eps;        /* 0 when absent */
+    double rope_theta;          /* 0 when absent */
+    int tie_word_embeddings;    /* -1 when absent */
+    int attention_bias, mlp_bias, use_sliding_window; /* 0 when absent */
+    /* rope_scaling (rope_type "" when absent or null; "type" is the older spelling) */
+    char rope_type[32];
+    double rope_factor, rope_low_freq_factor, rope_high_freq_factor, rope_original_max_pos;
     /* vision tower (0 when absent) */
     int vit_layers;
     int vit_hidden_size;
