@@ -27,7 +27,8 @@ static int config_from_hf(const char *path, const rf_hf_config *h, rf_dec_model 
         return rf_fail("%s: hidden_act '%s' is not supported (silu)", path, h->hidden_act);
     if (h->mlp_bias) return rf_fail("%s: mlp_bias true is not supported", path);
     if (h->use_sliding_window)
-        return rf_fail("%s: use_sliding_window true is not supported (full attention only)", path);
+        return rf_fail("%s: use_sliding_window true or a layer_types entry other than "
+                       "full_attention is not supported (full attention only)", path);
     rf_dec_config *c = &m->cfg;
     *c = (rf_dec_config){.hidden = h->hidden_size, .intermediate = h->intermediate_size,
                          .heads = h->num_attention_heads,
@@ -57,14 +58,16 @@ static int config_from_hf(const char *path, const rf_hf_config *h, rf_dec_model 
         c->rope_high_freq = h->rope_high_freq_factor;
         c->rope_orig_ctx = h->rope_original_max_pos;
         if (c->rope_factor <= 0)
-            return rf_fail("%s: rope_scaling.factor is missing or not positive", path);
+            return rf_fail("%s: rope_scaling.factor (rope_parameters.factor) is missing or not "
+                           "positive", path);
         if (c->rope_kind == RF_ROPE_LLAMA3 &&
             (c->rope_low_freq <= 0 || c->rope_high_freq <= c->rope_low_freq || c->rope_orig_ctx <= 0))
             return rf_fail("%s: rope_scaling of type llama3 needs low_freq_factor > 0, "
                            "high_freq_factor > low_freq_factor and original_max_position_embeddings",
                            path);
     } else {
-        return rf_fail("%s: rope_scaling.rope_type '%s' is not supported (linear, llama3)", path, rt);
+        return rf_fail("%s: rope_scaling.rope_type (rope_parameters.rope_type) '%s' is not "
+                       "supported (default, linear, llama3)", path, rt);
     }
     m->qk_norm = !strcmp(type, "qwen3");
     return RF_OK;

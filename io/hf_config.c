@@ -67,11 +67,21 @@ static int read_math(const char *path, const char *section, const json_t *llm, r
         get_bool(path, section, llm, "mlp_bias", 0, &c->mlp_bias) ||
         get_bool(path, section, llm, "use_sliding_window", 0, &c->use_sliding_window))
         return RF_ERR;
-    const json_t *rs = json_object_get(llm, "rope_scaling");
+    const json_t *lt = json_object_get(llm, "layer_types"), *v;
+    size_t i;
+    json_array_foreach(lt, i, v) if (json_is_string(v) && strcmp(json_string_value(v), "full_attention"))
+        c->use_sliding_window = 1;
+    /* transformers 5 writes rope_parameters {rope_theta, rope_type, factor, ...}; 4.x wrote
+     * rope_theta beside rope_scaling {rope_type or type, factor, ...} */
+    const char *key = json_is_object(json_object_get(llm, "rope_parameters")) ? "rope_parameters"
+                                                                              : "rope_scaling";
+    const json_t *rs = json_object_get(llm, key);
     if (!rs || json_is_null(rs)) return RF_OK;
-    if (!json_is_object(rs)) return rf_fail("%s: %srope_scaling is not an object", path, section);
     char sec[96];
-    snprintf(sec, sizeof sec, "%srope_scaling.", section);
+    snprintf(sec, sizeof sec, "%s%s.", section, key);
+    if (!json_is_object(rs)) return rf_fail("%s: %s is not an object", path, sec);
+    if (json_object_get(rs, "rope_theta") && get_double(path, sec, rs, "rope_theta", &c->rope_theta))
+        return RF_ERR;
     const json_t *type = json_object_get(rs, "rope_type");
     get_string(type ? type : json_object_get(rs, "type"), c->rope_type, sizeof c->rope_type);
     return get_double(path, sec, rs, "factor", &c->rope_factor) ||

@@ -21,8 +21,10 @@ typedef struct {
     double rms_norm_eps;        /* 0 when absent */
     double rope_theta;          /* 0 when absent */
     int tie_word_embeddings;    /* -1 when absent */
-    int attention_bias, mlp_bias, use_sliding_window; /* 0 when absent */
-    /* rope_scaling (rope_type "" when absent or null; "type" is the older spelling) */
+    int attention_bias, mlp_bias; /* 0 when absent */
+    int use_sliding_window;     /* use_sliding_window, or a layer_types entry other than full */
+    /* rope_parameters (transformers 5) or rope_scaling (4.x; rope_type "" when absent or null,
+     * "type" its older spelling) */
     char rope_type[32];
     double rope_factor, rope_low_freq_factor, rope_high_freq_factor, rope_original_max_pos;
     /* vision tower (0 when absent) */
