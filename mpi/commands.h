@@ -14,5 +14,6 @@ int rf_cmd_vqc(int argc, char **argv);
 int rf_cmd_sweep(int argc, char **argv);
 int rf_cmd_report(int argc, char **argv);
 int rf_cmd_eval(int argc, char **argv);
+int rf_cmd_calibrate(int argc, char **argv);
 
 #endif

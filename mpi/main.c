@@ -1,5 +1,5 @@
 /* main.c -- the riverforge command line: dispatches to a subcommand (mpi/commands.h). The MPI
- * programs (run, eval) initialize MPI; the other subcommands are plain processes. */
+ * programs (run, eval, calibrate) initialize MPI; the other subcommands are plain processes. */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +22,8 @@ static void usage(FILE *f) {
             "  vqc         simulate a variational quantum circuit on a state vector (vqc simulate)\n"
             "  sweep       a grid of AQLM configurations, checked, as a job array (--emit-array)\n"
             "  report      compare runs: a table with the Pareto front, CSV, Markdown, a plot\n"
-            "  eval        perplexity of the model and of a quantized checkpoint on a token file\n\n"
+            "  eval        perplexity of the model and of a quantized checkpoint on a token file\n"
+            "  calibrate   XTX statistics for run --xtx from the model's forward pass on a token file\n\n"
             "exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted (rerun to resume)\n",
             RF_VERSION);
 }
@@ -42,7 +43,8 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     int (*mpi_cmd)(int, char **) = !strcmp(cmd, "run")    ? rf_cmd_run
                                    : !strcmp(cmd, "eval") ? rf_cmd_eval
-                                                          : NULL;
+                                   : !strcmp(cmd, "calibrate") ? rf_cmd_calibrate
+                                                               : NULL;
     if (mpi_cmd) {
         int provided;
         MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
