@@ -8,7 +8,10 @@ save_pretrained as float32 safetensors, and a fixed batch of random token ids wr
 file (little-endian uint32):
   (a) `riverforge eval --dump-logits` gives transformers' logits on the batch to 1e-4 relative
       (max |diff| / max |logit|);
-  (c) its perplexity is exp(transformers' mean loss with labels = input ids) to 1e-4 relative.
+  (c) its perplexity is exp(transformers' mean loss with labels = input ids) to 1e-4 relative;
+  (b) every /xtx/NAME that `riverforge calibrate` writes (the batch's windows) agrees with
+      X^T X / N collected by forward pre-hooks on the model's nn.Linear layers, to 1e-5 relative
+      (max |diff| / max |XTX|), and q/k/v (gate/up) share one dataset.
 And the Qwen3 model with every tensor renamed under InternVL's `language_model.` prefix gives the
 same perplexity. CMD is the command that runs riverforge (an mpirun line with -np 2 here, so that
 the windows are split over ranks). One line per check, "ok - ..." or "not ok - ..."; exit 1 when
@@ -28,6 +31,7 @@ import sys
 
 import numpy as np
 import torch
+import h5py
 from safetensors.numpy import load_file, save_file
 from transformers import (AutoModelForCausalLM, LlamaConfig, Qwen2Config, Qwen3Config)
 
@@ -68,6 +72,48 @@ def eval_json(cmd, model, tokens, extra=()):
     return json.loads(p.stdout) if p.returncode == 0 else None
 
 
+def hooked_xtx(model, ids):
+    """X^T X / N of the input of every nn.Linear inside the decoder layers, in float64."""
+    sums, hooks = {}, []
+    for name, mod in model.named_modules():
+        if isinstance(mod, torch.nn.Linear) and ".layers." in name:
+            def pre(mod, args, name=name):
+                x = args[0].reshape(-1, args[0].shape[-1]).double()
+                sums[name] = sums.get(name, 0) + x.T @ x
+            hooks.append(mod.register_forward_pre_hook(pre))
+    with torch.no_grad():
+        model(input_ids=ids)
+    for h in hooks:
+        h.remove()
+    return {k: (v / ids.numel()).numpy() for k, v in sums.items()}
+
+
+def check_xtx(cmd, name, model, model_dir, tokens, ids, work):
+    out = os.path.join(work, name + "-xtx.h5")
+    p = riverforge(cmd, ["calibrate", "--model", model_dir, "--tokens", tokens, "--seqlen", str(T),
+                         "--out", out])
+    check(p.returncode == 0, f"{name}: riverforge calibrate runs")
+    if p.returncode != 0:
+        return
+    want = hooked_xtx(model, ids)
+    worst, missing = 0.0, []
+    with h5py.File(out, "r") as f:
+        for k, ref in want.items():
+            if "xtx/" + k not in f:
+                missing.append(k)
+                continue
+            got = f["xtx/" + k][()]
+            worst = max(worst, float(np.abs(got - ref).max() / np.abs(ref).max()))
+        check(not missing and len(f["xtx"]) == len(want),
+              f"{name}: xtx.h5 holds the {len(want)} matrices (missing: {missing[:3]})")
+        check(worst <= 1e-5, f"{name}: XTX agrees with forward hooks (max rel diff {worst:.2e} <= 1e-5)")
+        n = f["xtx/model.layers.0.self_attn.q_proj"].attrs["nsamples"]
+        check(n == ids.numel(), f"{name}: nsamples {n} is the number of tokens")
+        shared = (f["xtx/model.layers.1.self_attn.q_proj"].id == f["xtx/model.layers.1.self_attn.v_proj"].id
+                  and f["xtx/model.layers.1.mlp.gate_proj"].id == f["xtx/model.layers.1.mlp.up_proj"].id)
+        check(shared, f"{name}: q/k/v and gate/up share their datasets (hard links)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--riverforge", required=True)
@@ -106,6 +152,8 @@ def main():
                             f"{want_ppl:.6f} (rel diff {prel:.2e} <= 1e-4)")
         check(got["tokens"] == NSEQ * (T - 1) and got["sequences"] == NSEQ,
               f"{name}: {got['sequences']} sequences, {got['tokens']} predicted tokens")
+        if name != "qwen2":
+            check_xtx(a.riverforge, name, model, model_dir, tokens, ids, a.work)
 
         if name == "qwen3":  # InternVL's prefix: the same model under language_model.
             pre = os.path.join(a.work, "qwen3-prefixed")
