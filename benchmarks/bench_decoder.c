@@ -70,7 +70,9 @@ int main(int argc, char **argv) {
     double flop = 2.0 * T * P + 4.0 * T * (double)T * qd;
     double tap_flop = (double)T * (2.0 * H * H + (double)qd * qd + (double)F * F);
 
-    double rate = rf_sgemm_rate(2048, 2), t, tt;
+    /* the floor's rate measured before and after (the best of both): on a shared machine a
+     * single measurement can fall in a busy moment and flatter the kernel */
+    double rate = rf_sgemm_rate(2048, 3), t, tt;
     BEST(t, reps, (memcpy(x, x0, (size_t)T * H * sizeof(float)),
                    rf_dec_layer_forward(&c, &l, w, x, 1, T, NULL, NULL)));
     taps s = {.xd = rf_malloc((size_t)T * F * sizeof(double))};
@@ -80,6 +82,8 @@ int main(int argc, char **argv) {
     BEST(tt, reps, (memcpy(x, x0, (size_t)T * H * sizeof(float)),
                     rf_dec_layer_forward(&c, &l, w, x, 1, T, tap, &s)));
 
+    double after = rf_sgemm_rate(2048, 3);
+    rate = after > rate ? after : rate;
     printf("bench_decoder: Qwen3-4B layer (H %d, I %d, %d/%d heads of %d), seqlen %d, %d threads, "
            "OpenBLAS %s\n", H, F, c.heads, c.kv_heads, c.head_dim, T, omp_get_max_threads(),
            rf_blas_core());

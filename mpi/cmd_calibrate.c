@@ -89,7 +89,7 @@ static void layer_done(void *ctx, int layer, double tokens_per_s) {
         }
         for (int t = 0; t < RF_TAP_COUNT; t++) free(buf[t]);
         double elapsed = rf_now() - c->start;
-        fprintf(stderr, "riverforge calibrate: layer %d/%d  %lld sequences  %.0f tokens/s (rank 0)  "
+        fprintf(stderr, "riverforge calibrate: layer %d/%d  %lld sequences  %.0f tokens/s per layer (rank 0)  "
                 "ETA %.0f s\n", layer + 1, c->nlayers, (long long)c->nseq, tokens_per_s,
                 elapsed / (layer + 1) * (c->nlayers - layer - 1));
     }
@@ -98,7 +98,8 @@ static void layer_done(void *ctx, int layer, double tokens_per_s) {
     c->seq = chunk_start(c, c->chunk);
 }
 
-/* Rank 0: XTX = sums / N, both triangles; then the file, with hard links for shared inputs. */
+/* Rank 0: XTX = sums / N, both triangles; then the file, with hard links for shared inputs
+ * (its error printed here: the other ranks learn of it from rank 0). */
 static int write_xtx(calib *c, const rf_dec_model *m, const char *out) {
     int64_t N = c->nseq * c->T, n = 7 * (int64_t)c->nlayers;
     for (int64_t k = 0; k < (int64_t)c->nlayers * RF_TAP_COUNT; k++) {
@@ -122,7 +123,7 @@ static int write_xtx(calib *c, const rf_dec_model *m, const char *out) {
         }
     }
     int rc = rf_xtx_write(out, (int)n, np, xp, in, N);
-    if (rc != RF_OK) rf_fail_prefix("--out: ");
+    if (rc != RF_OK) fprintf(stderr, "riverforge: error: --out: %s\n", rf_last_error());
     free(in), free(xp), free(np), free(names);
     return rc;
 }
@@ -204,8 +205,7 @@ int rf_cmd_calibrate(int argc, char **argv) {
                      (long long)nseq, seqlen);
     if (nsamples) nseq = nsamples;
     if (rf_mpi_agree(rc) == RF_OK) {
-        rc = calibrate(&m, &tok, seqlen, nseq, seed, rank, nranks, out);
-        if (rc != RF_OK && rank == 0) fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+        rc = calibrate(&m, &tok, seqlen, nseq, seed, rank, nranks, out); /* errors printed */
         if (rc == RF_OK && rank == 0)
             printf("riverforge calibrate: wrote %s (%d layers, %lld sequences of %d tokens)\n", out,
                    m.nlayers, (long long)nseq, seqlen);

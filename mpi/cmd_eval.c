@@ -30,7 +30,8 @@ typedef struct {
 } figures;
 
 /* This rank's windows through the model: per-window NLL sums to rank 0 (in window order), and
- * the logits when dump is set. Returns RF_ERR (agreed over ranks) when a layer cannot load. */
+ * the logits when dump is set. Returns RF_ERR on every rank, its line printed once, when a layer
+ * cannot load or the logits cannot be written. */
 static int evaluate(const rf_dec_model *m, const rf_tokens *tok, int T, int64_t nseq, int rank,
                     int nranks, const char *dump, figures *out) {
     const rf_dec_config *c = &m->cfg;
@@ -65,8 +66,10 @@ static int evaluate(const rf_dec_model *m, const rf_tokens *tok, int T, int64_t 
         if (dump) {
             rf_st_entry e = {.name = "logits", .dtype = RF_DTYPE_F32, .ndim = 3,
                              .shape = {nseq, T, c->vocab}, .data = all_logits};
-            rc = rf_st_write(dump, &e, 1);
-            if (rc != RF_OK) rf_fail_prefix("--dump-logits: ");
+            if (rf_st_write(dump, &e, 1) != RF_OK) {
+                rc = RF_ERR;
+                fprintf(stderr, "riverforge: error: --dump-logits: %s\n", rf_last_error());
+            }
         }
     }
     rc = rf_mpi_bcast_int(rc);
@@ -153,7 +156,6 @@ int rf_cmd_eval(int argc, char **argv) {
     rc = evaluate(&dense, &tok, seqlen, nseq, rank, nranks, dump, &d);
     if (rc == RF_OK && ckpt) rc = evaluate(&quant, &tok, seqlen, nseq, rank, nranks, NULL, &q);
     if (rc == RF_OK && rank == 0) print_figures(json, nseq, seqlen, nranks, &d, ckpt ? &q : NULL, ckpt);
-    if (rc != RF_OK && rank == 0) fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
     rf_tokens_close(&tok);
     rf_dec_model_close(&quant);
     rf_dec_model_close(&dense);

@@ -72,5 +72,8 @@ expect_error "--seed without --nsamples" "--seed needs --nsamples" \
     "$RIVERFORGE" calibrate --model "$M" --tokens "$T" --seed 3 --out "$WORK/bad4.h5"
 expect_error "--nsamples beyond the file's windows" "--nsamples 20: .* holds 15 windows" \
     "$RIVERFORGE" calibrate --model "$M" --tokens "$T" --seqlen 64 --nsamples 20 --out "$WORK/bad5.h5"
+expect_error "--out in a missing folder" "--out: .*no-such-dir/x.h5" \
+    mpirun_rf 2 calibrate --model "$M" --tokens "$T" --seqlen 64 --out "$WORK/no-such-dir/x.h5"
+check "the error printed once" bash -c "[ \$(grep -c '^riverforge: error:' '$WORK/err.log') = 1 ]"
 check "no output file after bad input" bash -c "! ls '$WORK'/bad*.h5* 2>/dev/null | grep -q ."
 finish
