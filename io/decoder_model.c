@@ -58,25 +58,26 @@ static int config_from_hf(const char *path, const rf_hf_config *h, rf_dec_model 
         c->rope_high_freq = h->rope_high_freq_factor;
         c->rope_orig_ctx = h->rope_original_max_pos;
         if (c->rope_factor <= 0)
-            return rf_fail("%s: rope_scaling.factor (rope_parameters.factor) is missing or not "
-                           "positive", path);
+            return rf_fail("%s: %s.factor is missing or not positive", path, h->rope_field);
         if (c->rope_kind == RF_ROPE_LLAMA3 &&
             (c->rope_low_freq <= 0 || c->rope_high_freq <= c->rope_low_freq || c->rope_orig_ctx <= 0))
-            return rf_fail("%s: rope_scaling of type llama3 needs low_freq_factor > 0, "
+            return rf_fail("%s: %s of rope_type llama3 needs low_freq_factor > 0, "
                            "high_freq_factor > low_freq_factor and original_max_position_embeddings",
-                           path);
+                           path, h->rope_field);
     } else {
-        return rf_fail("%s: rope_scaling.rope_type (rope_parameters.rope_type) '%s' is not "
-                       "supported (default, linear, llama3)", path, rt);
+        return rf_fail("%s: %s.rope_type '%s' is not supported (default, linear, llama3)", path,
+                       h->rope_field, rt);
     }
     m->qk_norm = !strcmp(type, "qwen3");
     return RF_OK;
 }
 
 /* The tensor PREFIX+NAME with shape [rows] (cols 0) or [rows, cols]; NULL when absent and
- * optional; RF_ERR-worthy (message set, *bad = 1) when absent and required, or of another shape. */
+ * optional; NULL and *bad set when absent and required, or of another shape (the message is the
+ * first problem's: a later one leaves it). */
 static const rf_st_tensor *tensor(const rf_dec_model *m, const char *name, int64_t rows,
                                   int64_t cols, int optional, int *bad) {
+    if (*bad) return NULL;
     char full[320];
     snprintf(full, sizeof full, "%s%s", m->prefix, name);
     const rf_st_tensor *t = rf_st_find(&m->st, full);
@@ -119,7 +120,7 @@ static void layer_tensors(const rf_dec_model *m, int L, const rf_st_tensor *t[NT
     for (int i = 0; i < 2; i++) {
         snprintf(name, sizeof name, "model.layers.%d.self_attn.%s.weight", L, norms[i]);
         t[13 + i] = tensor(m, name, c->head_dim, 0, !m->qk_norm, bad);
-        if (t[13 + i] && !m->qk_norm)
+        if (t[13 + i] && !m->qk_norm && !*bad)
             *bad = rf_fail("%s: tensor %s%s belongs to no %s model (qwen3 has q/k norms)",
                            m->st.paths[0], m->prefix, name, m->model_type);
     }

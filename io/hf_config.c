@@ -75,6 +75,7 @@ static int read_math(const char *path, const char *section, const json_t *llm, r
      * rope_theta beside rope_scaling {rope_type or type, factor, ...} */
     const char *key = json_is_object(json_object_get(llm, "rope_parameters")) ? "rope_parameters"
                                                                               : "rope_scaling";
+    snprintf(c->rope_field, sizeof c->rope_field, "%s", key);
     const json_t *rs = json_object_get(llm, key);
     if (!rs || json_is_null(rs)) return RF_OK;
     char sec[96];

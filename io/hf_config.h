@@ -25,6 +25,7 @@ typedef struct {
     int use_sliding_window;     /* use_sliding_window, or a layer_types entry other than full */
     /* rope_parameters (transformers 5) or rope_scaling (4.x; rope_type "" when absent or null,
      * "type" its older spelling) */
+    char rope_field[32];        /* "rope_parameters" or "rope_scaling": the key read, for messages */
     char rope_type[32];
     double rope_factor, rope_low_freq_factor, rope_high_freq_factor, rope_original_max_pos;
     /* vision tower (0 when absent) */

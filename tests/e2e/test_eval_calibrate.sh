@@ -63,7 +63,7 @@ expect_error "model without config.json" "noconfig/config.json: cannot open" \
 mkdir -p "$WORK/yarn" && cp "$M/model.safetensors" "$WORK/yarn/"
 sed 's/"rope_theta"/"rope_scaling": {"rope_type": "yarn", "factor": 4.0}, "rope_theta"/' \
     "$M/config.json" >"$WORK/yarn/config.json"
-expect_error "unsupported rope_scaling" "rope_type.* 'yarn' is not supported" \
+expect_error "unsupported rope_scaling" "rope_scaling.rope_type 'yarn' is not supported" \
     "$RIVERFORGE" eval --model "$WORK/yarn" --tokens "$T" --seqlen 64
 sed 's/"qwen3"/"gemma2"/' "$M/config.json" >"$WORK/yarn/config.json"
 expect_error "unknown model_type" "model_type 'gemma2' is not a decoder riverforge runs" \
