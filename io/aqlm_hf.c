@@ -10,6 +10,7 @@
 #include "common/rf_error.h"
 #include "common/rf_half.h"
 #include "io/atomic_file.h"
+#include "io/json_file.h"
 
 /* log2(q->K): the bits of one code. */
 static int code_bits(const rf_aqlm_matrix *q) {
@@ -58,13 +59,8 @@ int rf_aqlm_hf_write_config(const char *model_dir, const char *out_dir, const rf
                             const char *const *not_quantized, int n) {
     char src[4096], path[4096], tmp[4200];
     snprintf(src, sizeof src, "%s/config.json", model_dir);
-    json_error_t jerr;
-    json_t *c = json_load_file(src, 0, &jerr);
-    if (!c) return rf_fail("%s: cannot read: %s", src, jerr.text);
-    if (!json_is_object(c)) {
-        json_decref(c);
-        return rf_fail("%s: not a JSON object", src);
-    }
+    json_t *c;
+    if (rf_json_read_object(src, 0, &c) != RF_OK) return RF_ERR;
     json_t *keep = json_array();
     for (int i = 0; i < n; i++) {
         char module[RF_AQLM_HF_NAME_LEN];

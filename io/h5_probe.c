@@ -20,6 +20,7 @@
 int rf_h5_probe(const char *path, const char *object, int read_data) {
     struct stat st;
     if (stat(path, &st) != 0) return rf_fail("%s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return rf_fail("%s: not a regular file", path); /* a FIFO: no wait */
     /* Only a warning: other tools (h5py in place, h5repack) rewrite files and keep a stale line. */
     if (rf_image_check(path, 0) != RF_OK)
         rf_warn("%s; changed since riverforge wrote it: reading it anyway", rf_last_error());

@@ -6,16 +6,31 @@
  *              "llm_config": {"hidden_size": ..., ...}, "vision_config": {"hidden_size": ..., ...}}
  *   others:   the language model under "text_config" instead of "llm_config".
  * model_type and architectures are always the top-level ones: they name the checkpoint as a whole.
+ * Every error is a user error that names the file and the field as a dotted path
+ * ("DIR/config.json: llm_config.hidden_size is \"2560\", not a non-negative integer"); a JSON
+ * syntax error gives its line and column (io/json_file.h).
  */
 #include "io/hf_config.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/rf_error.h"
+#include "io/json_file.h"
+
+/* "PATH: SECTIONKEY is VALUE, not WANT", VALUE as JSON (shortened), for a field of the wrong type. */
+static int fail_field(const char *path, const char *section, const char *key, const json_t *v,
+                      const char *want) {
+    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    const int n = text ? (int)strlen(text) : 0;
+    rf_fail("%s: %s%s is %.60s%s, not %s", path, section, key, text ? text : "?",
+            n > 60 ? "..." : "", want);
+    free(text);
+    return RF_ERR;
+}
 
 /* obj[key] as an int: 0 when absent or null (transformers writes "head_dim": null), RF_ERR when it
  * is something else than an integer that fits. */
@@ -25,13 +40,45 @@ static int get_int(const char *path, const char *section, const json_t *obj, con
     *out = 0;
     if (!v || json_is_null(v)) return RF_OK;
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT_MAX)
-        return rf_fail("%s: %s%s is not a non-negative integer", path, section, key);
+        return fail_field(path, section, key, v, "a non-negative integer");
     *out = (int)json_integer_value(v);
     return RF_OK;
 }
 
-static void get_string(const json_t *v, char *out, size_t len) {
-    snprintf(out, len, "%s", json_is_string(v) ? json_string_value(v) : "");
+/* obj[key] as a string: "" when absent or null, RF_ERR when it is something else. */
+static int get_string(const char *path, const json_t *obj, const char *key, char *out,
+                      size_t len) {
+    const json_t *v = json_object_get(obj, key);
+    out[0] = '\0';
+    if (!v || json_is_null(v)) return RF_OK;
+    if (!json_is_string(v)) return fail_field(path, "", key, v, "a string");
+    snprintf(out, len, "%s", json_string_value(v));
+    return RF_OK;
+}
+
+/* architectures[0]: "" when the list is absent, null or empty; RF_ERR when it is not a list of
+ * strings. */
+static int get_architecture(const char *path, const json_t *root, char *out, size_t len) {
+    const json_t *v = json_object_get(root, "architectures");
+    out[0] = '\0';
+    if (!v || json_is_null(v)) return RF_OK;
+    if (!json_is_array(v)) return fail_field(path, "", "architectures", v, "a list of strings");
+    if (json_array_size(v) == 0) return RF_OK;
+    if (!json_is_string(json_array_get(v, 0)))
+        return fail_field(path, "", "architectures[0]", json_array_get(v, 0), "a string");
+    snprintf(out, len, "%s", json_string_value(json_array_get(v, 0)));
+    return RF_OK;
+}
+
+/* root[key] as a section: *out NULL when absent or null, RF_ERR when it is not an object. */
+static int get_section(const char *path, const json_t *root, const char *key,
+                       const json_t **out) {
+    const json_t *v = json_object_get(root, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) return RF_OK;
+    if (!json_is_object(v)) return fail_field(path, "", key, v, "an object");
+    *out = v;
+    return RF_OK;
 }
 
 /* obj[key] as a number: 0 when absent or null, RF_ERR when it is not a number. */
@@ -118,36 +165,30 @@ int rf_hf_config_read(const char *dir, rf_hf_config *c) {
     memset(c, 0, sizeof *c);
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) return rf_fail("%s: cannot open: %s", path, strerror(errno));
-    json_error_t jerr;
-    json_t *root = json_loadf(f, 0, &jerr);
-    fclose(f);
-    if (!root)
-        return rf_fail("%s: malformed JSON at line %d column %d: %s", path, jerr.line, jerr.column,
-                       jerr.text);
+    json_t *root;
+    if (rf_json_read_object(path, 0, &root) != RF_OK) return RF_ERR;
 
+    const json_t *llm_config, *text_config, *vit;
     int rc = RF_OK;
-    if (!json_is_object(root)) {
-        rc = rf_fail("%s: not a JSON object", path);
+    if (get_string(path, root, "model_type", c->model_type, sizeof c->model_type) ||
+        get_architecture(path, root, c->architecture, sizeof c->architecture) ||
+        get_section(path, root, "llm_config", &llm_config) ||
+        get_section(path, root, "text_config", &text_config) ||
+        get_section(path, root, "vision_config", &vit)) {
+        rc = RF_ERR;
         goto done;
     }
-    get_string(json_object_get(root, "model_type"), c->model_type, sizeof c->model_type);
-    get_string(json_array_get(json_object_get(root, "architectures"), 0), c->architecture,
-               sizeof c->architecture);
-
     const json_t *llm = root;
     const char *section = "";
-    if (json_is_object(json_object_get(root, "llm_config"))) {
-        llm = json_object_get(root, "llm_config");
+    if (llm_config) {
+        llm = llm_config;
         section = "llm_config.";
-    } else if (json_is_object(json_object_get(root, "text_config"))) {
-        llm = json_object_get(root, "text_config");
+    } else if (text_config) {
+        llm = text_config;
         section = "text_config.";
     }
     rc = read_llm(path, section, llm, c);
-    const json_t *vit = json_object_get(root, "vision_config");
-    if (rc == RF_OK && json_is_object(vit)) rc = read_vision(path, vit, c);
+    if (rc == RF_OK && vit) rc = read_vision(path, vit, c);
 done:
     json_decref(root);
     return rc;

@@ -34,7 +34,9 @@ typedef struct {
     int vit_intermediate_size;
 } rf_hf_config;
 
-/* Reads DIR/config.json. RF_ERR naming the file for a missing file or malformed JSON. */
+/* Reads DIR/config.json (a regular file: a FIFO is refused, never waited on). RF_ERR with one
+ * line naming the file: it is missing or unreadable, its JSON is malformed (line and column), or
+ * a field riverforge reads has the wrong type (named as a dotted path: llm_config.hidden_size). */
 int rf_hf_config_read(const char *dir, rf_hf_config *c);
 
 #endif

@@ -78,7 +78,9 @@ static int hash_rest(const char *path, int fd, char out[33]) {
 }
 
 int rf_image_check(const char *path, int header_required) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in place of the file is opened at once (and refused below), not waited
+     * on; for a regular file it changes nothing. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return rf_fail("%s: %s", path, strerror(errno));
     struct stat sb;
     char header[RF_IMAGE_HEADER_BYTES], want[33], got[33];

@@ -15,7 +15,6 @@
 #include "io/safetensors.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -29,6 +28,8 @@
 #include "common/rf_error.h"
 #include "common/rf_half.h"
 #include "io/atomic_file.h"
+#include "io/input_file.h"
+#include "io/json_file.h"
 
 /* The safetensors reference implementation refuses headers over 100 MB; a larger length means
  * the file is something else (a pickle, a truncated download). */
@@ -198,8 +199,11 @@ static int parse_header(rf_st_model *m, int fi) {
     const char *buf = (const char *)base + 8 + hlen;
     uint64_t buf_size = size - 8 - hlen;
     int first = m->ntensors;
-    size_t cap = (size_t)m->ntensors + json_object_size(root);
-    m->tensors = grow(m->tensors, cap, sizeof *m->tensors);
+    /* A header "{}" adds no tensor; growing m->tensors to 0 entries (files before it had none)
+     * would be realloc(p, 0), which frees p and returns NULL. */
+    if (json_object_size(root) > 0)
+        m->tensors = grow(m->tensors, (size_t)m->ntensors + json_object_size(root),
+                          sizeof *m->tensors);
     const char *key;
     json_t *e;
     int rc = RF_OK;
@@ -215,29 +219,25 @@ static int parse_header(rf_st_model *m, int fi) {
     }
     json_decref(root);
     if (rc != RF_OK) return rc;
+    if (m->ntensors == first) return RF_OK; /* no tensor: m->tensors may still be NULL */
     return check_overlaps(file, buf, m->tensors + first, m->ntensors - first);
 }
 
-/* Maps PATH read-only, appends it to m's files and parses its header. */
+/* Maps PATH read-only (a regular file: a FIFO is refused, never waited on), appends it to m's
+ * files and parses its header. */
 static int add_file(rf_st_model *m, const char *path) {
-    int fi = m->nfiles;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return rf_fail("%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return rf_fail("%s: cannot stat: %s", path, strerror(e));
-    }
-    if (st.st_size < 8) {
+    int fi = m->nfiles, fd;
+    size_t size;
+    if (rf_input_open(path, &fd, &size) != RF_OK) return RF_ERR;
+    if (size < 8) {
         close(fd);
         return rf_fail(
-            "%s: not a safetensors file (%lld bytes, shorter than the 8-byte header length)", path,
-            (long long)st.st_size);
+            "%s: not a safetensors file (%zu bytes, shorter than the 8-byte header length)", path,
+            size);
     }
     /* MAP_PRIVATE: the views are read-only, and a writer replacing the file by rename does not
      * disturb a running reader. */
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     int e = errno;
     close(fd);
     if (map == MAP_FAILED) return rf_fail("%s: cannot mmap: %s", path, strerror(e));
@@ -247,7 +247,7 @@ static int add_file(rf_st_model *m, const char *path) {
     m->sizes = grow(m->sizes, (size_t)fi + 1, sizeof *m->sizes);
     m->paths[fi] = rf_strdup(path);
     m->maps[fi] = map;
-    m->sizes[fi] = (size_t)st.st_size;
+    m->sizes[fi] = size;
     m->nfiles++;
     return parse_header(m, fi);
 }
@@ -258,6 +258,7 @@ static int cmp_by_name(const void *a, const void *b) {
 
 /* Sorts tensors by name (for rf_st_find) and rejects a name held by two shards. */
 static int sort_tensors(rf_st_model *m) {
+    if (m->ntensors == 0) return RF_OK; /* tensors is NULL: qsort must not see it */
     qsort(m->tensors, (size_t)m->ntensors, sizeof *m->tensors, cmp_by_name);
     for (int i = 1; i < m->ntensors; i++) {
         const rf_st_tensor *a = &m->tensors[i - 1], *b = &m->tensors[i];
@@ -268,16 +269,22 @@ static int sort_tensors(rf_st_model *m) {
     return RF_OK;
 }
 
-/* DIR/model.safetensors.index.json: opens each shard named in weight_map once (in order of first
- * mention), then checks that every mapped tensor is in the shard the index names. */
+/* A file name the index gives must name a file of the model directory itself: not empty, no '/'
+ * (so not absolute), not "." or "..". Otherwise an index could make riverforge read any file of
+ * the machine as part of the model. */
+static int plain_file_name(const char *s) {
+    return s[0] && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+/* DIR/model.safetensors.index.json: checks every weight_map entry, then opens each shard once (in
+ * order of first mention), then checks that every mapped tensor is in the shard the index names. */
 static int open_index(rf_st_model *m, const char *dir, const char *index_path) {
-    json_error_t jerr;
-    json_t *root = json_load_file(index_path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return rf_fail("%s: cannot read the index: %s (line %d column %d)", index_path, jerr.text,
-                       jerr.line, jerr.column);
+    json_t *root;
+    if (rf_json_read_object(index_path, JSON_REJECT_DUPLICATES, &root) != RF_OK) return RF_ERR;
     json_t *wm = json_object_get(root, "weight_map");
-    const char **shards = NULL; /* distinct file names, pointing into root; shards[i] is file i */
+    /* Distinct file names and the first tensor mapped to each, pointing into root; shards[i] is
+     * file i. */
+    const char **shards = NULL, **first = NULL;
     int nshards = 0, rc = RF_OK;
     const char *key;
     json_t *v;
@@ -285,20 +292,42 @@ static int open_index(rf_st_model *m, const char *dir, const char *index_path) {
         rc = rf_fail("%s: no \"weight_map\" object", index_path);
         goto done;
     }
+    if (json_object_size(wm) == 0) {
+        rc = rf_fail("%s: \"weight_map\" is empty: the index names no tensor", index_path);
+        goto done;
+    }
     shards = rf_malloc(json_object_size(wm) * sizeof *shards);
+    first = rf_malloc(json_object_size(wm) * sizeof *first);
+    /* Every entry is checked before any file is opened. */
     json_object_foreach(wm, key, v) {
         if (!json_is_string(v)) {
             rc = rf_fail("%s: weight_map[\"%s\"] is not a file name", index_path, key);
             goto done;
         }
+        const char *file = json_string_value(v);
+        if (!plain_file_name(file)) {
+            rc = rf_fail("%s: weight_map[\"%s\"] is \"%s\", not the name of a file in the model "
+                         "directory (empty, a '/', \".\" or \"..\")",
+                         index_path, key, file);
+            goto done;
+        }
+        if (strlen(dir) + 1 + strlen(file) >= 4096) {
+            rc = rf_fail("%s: weight_map[\"%s\"]: the path %s/%s is too long", index_path, key,
+                         dir, file);
+            goto done;
+        }
         int s = 0;
-        while (s < nshards && strcmp(shards[s], json_string_value(v)) != 0) s++;
-        if (s == nshards) shards[nshards++] = json_string_value(v);
+        while (s < nshards && strcmp(shards[s], file) != 0) s++;
+        if (s == nshards) {
+            first[nshards] = key;
+            shards[nshards++] = file;
+        }
     }
     for (int s = 0; s < nshards && rc == RF_OK; s++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, shards[s]);
-        rc = add_file(m, path);
+        if (add_file(m, path) != RF_OK)
+            rc = rf_fail_prefix("%s: weight_map[\"%s\"]: ", index_path, first[s]);
     }
     if (rc == RF_OK) rc = sort_tensors(m);
     json_object_foreach(wm, key, v) {
@@ -315,13 +344,16 @@ static int open_index(rf_st_model *m, const char *dir, const char *index_path) {
     }
 done:
     free(shards);
+    free(first);
     json_decref(root);
     return rc;
 }
 
-static int is_file(const char *path) {
+/* Whether PATH names anything (a dangling link too): what is there is then read or refused by
+ * add_file and open_index with a line that says why, not skipped. */
+static int exists(const char *path) {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return lstat(path, &st) == 0;
 }
 
 int rf_st_open(rf_st_model *m, const char *path) {
@@ -337,10 +369,10 @@ int rf_st_open(rf_st_model *m, const char *path) {
         char single[4096], index[4096];
         snprintf(single, sizeof single, "%s/" ST_SINGLE_NAME, path);
         snprintf(index, sizeof index, "%s/" ST_INDEX_NAME, path);
-        if (is_file(single)) {
+        if (exists(single)) {
             rc = add_file(m, single);
             if (rc == RF_OK) rc = sort_tensors(m);
-        } else if (is_file(index)) {
+        } else if (exists(index)) {
             rc = open_index(m, path, index);
         } else {
             rc = rf_fail("%s: no " ST_SINGLE_NAME " or " ST_INDEX_NAME " in this directory", path);
@@ -364,6 +396,7 @@ void rf_st_close(rf_st_model *m) {
 }
 
 const rf_st_tensor *rf_st_find(const rf_st_model *m, const char *name) {
+    if (m->ntensors == 0) return NULL; /* tensors is NULL: bsearch must not see it */
     rf_st_tensor key = {.name = (char *)name};
     return bsearch(&key, m->tensors, (size_t)m->ntensors, sizeof key, cmp_by_name);
 }
@@ -407,8 +440,8 @@ int rf_st_to_f32(const rf_st_model *m, const rf_st_tensor *t, float *out) {
     case RF_DTYPE_F16: f16_to_f32(t->data, out, t->numel); break;
     case RF_DTYPE_BF16: bf16_to_f32(t->data, out, t->numel); break;
     default:
-        return rf_fail("tensor %s in %s: dtype %s is not a float type (F32, F16, BF16)", t->name,
-                       m->paths[t->file_index], rf_dtype_name(t->dtype));
+        return rf_fail("%s: tensor %s: dtype %s is not a float type (F32, F16, BF16)",
+                       m->paths[t->file_index], t->name, rf_dtype_name(t->dtype));
     }
     int64_t bad = first_non_finite(out, t->numel);
     if (bad == t->numel) return RF_OK;
@@ -420,8 +453,8 @@ int rf_st_to_f32(const rf_st_model *m, const rf_st_tensor *t, float *out) {
     }
     char s[256];
     const char *what = isnan(out[bad]) ? "nan" : out[bad] > 0 ? "inf" : "-inf";
-    return rf_fail("tensor %s in %s: non-finite value (%s) at index %s", t->name,
-                   m->paths[t->file_index], what, fmt_shape(s, sizeof s, idx, t->ndim));
+    return rf_fail("%s: tensor %s: non-finite value (%s) at index %s", m->paths[t->file_index],
+                   t->name, what, fmt_shape(s, sizeof s, idx, t->ndim));
 }
 
 /* ---------------------------------------------------------------------------------------------

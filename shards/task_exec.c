@@ -24,6 +24,13 @@ static int log_epochs(void *ctx, const rf_progress_point *at) {
     return l->forward ? l->forward(l->forward_ctx, at) : 0;
 }
 
+/* Ends the job with the recorded reason, said of tensor t of the model: "FILE: tensor NAME:
+ * reason", so that a bad weight is found in the model without a search. */
+static _Noreturn void die_tensor(const rf_st_model *model, const rf_st_tensor *t) {
+    rf_die_user("%s: tensor %s: %s", model->paths[t->file_index], t->name, rf_last_error());
+}
+
+/* t as float32; its error (a NaN, an integer dtype) already names the file and the tensor. */
 static float *read_f32(const rf_st_model *model, const rf_st_tensor *t) {
     float *w = rf_malloc((size_t)t->numel * sizeof *w);
     if (rf_st_to_f32(model, t, w) != RF_OK) rf_die_user("%s", rf_last_error());
@@ -48,10 +55,12 @@ static int run_aqlm(const rf_task_context *c, const rf_task *t, rf_aqlm_stats *s
     free(w);
     free(xtx);
     if (rc == RF_CANCELLED) return rc;
-    if (rc != RF_OK) rf_die_user("%s: %s", t->name, rf_last_error());
+    if (rc != RF_OK) die_tensor(c->model, t->tensor); /* a row norm beyond float16's range */
     /* An undefined relative error is refused, not reported as 0 (rf_aqlm_errors). */
-    if (isnan(stats->rel_w_err))
-        rf_die_user("%s: the matrix is all zero: its relative error is undefined", t->name);
+    if (isnan(stats->rel_w_err)) {
+        rf_fail("the matrix is all zero: its relative error is undefined");
+        die_tensor(c->model, t->tensor);
+    }
     if (isnan(stats->rel_act_err))
         rf_die_user("--xtx %s: /xtx/%s gives tr(W XTX W^T) <= 0 for matrix %s (W lies in its null "
                     "space): the relative activation error is undefined", c->xtx_path, t->name,
@@ -76,7 +85,7 @@ static int run_vit(const rf_task_context *c, const rf_task *t, rf_gen_stats *sta
     free(target);
     free(shared);
     if (rc == RF_CANCELLED) return rc;
-    if (rc != RF_OK) rf_die_user("%s: %s", t->name, rf_last_error());
+    if (rc != RF_OK) die_tensor(c->model, t->tensor);
     char path[4096];
     rf_task_shard_path(c->out_dir, t, path, sizeof path);
     const rf_vit_record rec = {.name = t->name, .shared_from = t->shared_name,

@@ -106,6 +106,10 @@ static void test_probe_bad_files(void **state) {
     fclose(f);
     assert_int_equal(rf_h5_probe(path, "/", 1), RF_ERR);
     assert_error_mentions(path, "not a readable HDF5 file");
+    /* A FIFO: refused at once, not waited on (the image check opens it before any child runs). */
+    assert_int_equal(mkfifo(in_dir(path, state, "fifo.h5"), 0644), 0);
+    assert_int_equal(rf_h5_probe(path, "/", 1), RF_ERR);
+    assert_error_mentions(path, "not a regular file");
 }
 
 /* One flipped byte in a chunk: with "data" the child's read fails Fletcher32; "layout" does not

@@ -1,5 +1,7 @@
 /* test_hf_config.c -- config.json: Qwen3 (flat), InternVL (llm_config + vision_config), a
- * text_config wrapper, and the errors: missing file, malformed JSON, a key of the wrong type. */
+ * text_config wrapper, and the errors, each naming the file: missing file, a FIFO (refused, not
+ * waited on), malformed JSON (line and column), a field of the wrong type (named as a dotted
+ * path, with its value). */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/rf_error.h"
@@ -120,9 +123,51 @@ static void test_malformed(void **state) {
     write_config(*state, "{\n  \"hidden_size\": 2560,\n  \"model_type\": qwen3\n}\n");
     rf_hf_config c;
     assert_int_equal(rf_hf_config_read(*state, &c), RF_ERR);
-    assert_non_null(strstr(rf_last_error(), "config.json"));
-    assert_non_null(strstr(rf_last_error(), "line 3"));
-    assert_non_null(strstr(rf_last_error(), "column"));
+    char want[4200];
+    snprintf(want, sizeof want, "%s/config.json: not valid JSON at line 3 column", (char *)*state);
+    assert_non_null(strstr(rf_last_error(), want));
+}
+
+/* A FIFO in place of config.json: a plain open would wait for a writer forever. */
+static void test_fifo(void **state) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/config.json", (char *)*state);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    rf_hf_config c;
+    assert_int_equal(rf_hf_config_read(*state, &c), RF_ERR);
+    assert_non_null(strstr(rf_last_error(), p));
+    assert_non_null(strstr(rf_last_error(), "not a regular file (a FIFO)"));
+}
+
+/* config.json holding TEXT is refused with an error that names the file and contains what. */
+static void expect_field_error(void **state, const char *text, const char *what) {
+    write_config(*state, text);
+    rf_hf_config c;
+    assert_int_equal(rf_hf_config_read(*state, &c), RF_ERR);
+    if (!strstr(rf_last_error(), "config.json: ") || !strstr(rf_last_error(), what))
+        fail_msg("error \"%s\" lacks \"config.json: \" or \"%s\"", rf_last_error(), what);
+}
+
+static void test_field_types(void **state) {
+    expect_field_error(state, "{\"model_type\": 3}", "model_type is 3, not a string");
+    expect_field_error(state, "{\"architectures\": \"Qwen3ForCausalLM\"}",
+                       "architectures is \"Qwen3ForCausalLM\", not a list of strings");
+    expect_field_error(state, "{\"architectures\": [7]}", "architectures[0] is 7, not a string");
+    expect_field_error(state, "{\"llm_config\": \"qwen3\"}", "llm_config is \"qwen3\", not an object");
+    expect_field_error(state, "{\"text_config\": [1]}", "text_config is [1], not an object");
+    expect_field_error(state, "{\"vision_config\": 1}", "vision_config is 1, not an object");
+    expect_field_error(state, "{\"num_hidden_layers\": -2}",
+                       "num_hidden_layers is -2, not a non-negative integer");
+    expect_field_error(state, "{\"vision_config\": {\"hidden_size\": 1.5}}",
+                       "vision_config.hidden_size is 1.5, not a non-negative integer");
+    expect_field_error(state, "{\"hidden_size\": 4294967296}",
+                       "hidden_size is 4294967296, not a non-negative integer");
+    /* a long value is shortened */
+    char text[400] = "{\"vocab_size\": \"", *p = text + strlen(text);
+    memset(p, 'x', 200);
+    strcpy(p + 200, "\"}");
+    expect_field_error(state, text, "...");
+    assert_true(strlen(rf_last_error()) < strlen(*state) + 150);
 }
 
 static void test_wrong_type(void **state) {
@@ -140,6 +185,7 @@ int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
         T(test_qwen3),        T(test_internvl),  T(test_text_config_and_missing_keys),
         T(test_missing_file), T(test_malformed), T(test_wrong_type),
+        T(test_fifo),         T(test_field_types),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,13 +128,22 @@ static void test_plain_hdf5(void **state) {
     assert_error_mentions(path, "No such file");
 }
 
+/* A FIFO where a shard should be: opened without waiting for a writer, and not trusted. */
+static void test_fifo(void **state) {
+    char path[4096];
+    assert_int_equal(mkfifo(in_dir(path, state, "fifo.h5"), 0644), 0);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
+    assert_error_mentions(path, "not a complete riverforge HDF5 file");
+    assert_int_equal(rf_image_check(path, 0), RF_OK); /* a user's file: h5_probe refuses it */
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
     const struct CMUnitTest tests[] = {
         T(test_written_and_checked), T(test_flipped_header_digit), T(test_flipped_header_magic),
         T(test_flipped_padding),     T(test_flipped_superblock),   T(test_flipped_middle),
         T(test_flipped_last),        T(test_truncated),            T(test_zero_filled_tail),
-        T(test_extended),            T(test_plain_hdf5),
+        T(test_extended),            T(test_plain_hdf5),           T(test_fifo),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

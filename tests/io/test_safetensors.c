@@ -1,6 +1,8 @@
 /* test_safetensors.c -- safetensors round trips (F32, F16, BF16, sharded with an index), zero-copy
  * views, and one test per kind of bad input, each checking that the error names the file and the
- * tensor. Bad files are hand-made: 8-byte length + header text + data bytes. */
+ * tensor. Bad files are hand-made: 8-byte length + header text + data bytes. The hostile index
+ * cases (issue 13): shard names that leave the model folder, FIFOs (which a plain open would wait
+ * on forever), directories, headers "{}" and an empty weight_map. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -313,7 +315,7 @@ static void test_non_finite_f32(void **state) {
     assert_int_equal(rf_st_open(&m, p), RF_OK);
     assert_int_equal(rf_st_to_f32(&m, rf_st_find(&m, "w"), out), RF_ERR);
     char want[8192];
-    snprintf(want, sizeof want, "tensor w in %s: non-finite value (nan) at index [1, 1]", p);
+    snprintf(want, sizeof want, "%s: tensor w: non-finite value (nan) at index [1, 1]", p);
     assert_string_equal(rf_last_error(), want);
     rf_st_close(&m);
 }
@@ -329,7 +331,7 @@ static void test_non_finite_bf16(void **state) {
     assert_int_equal(rf_st_open(&m, p), RF_OK);
     assert_int_equal(rf_st_to_f32(&m, rf_st_find(&m, "v"), out), RF_ERR);
     char want[8192];
-    snprintf(want, sizeof want, "tensor v in %s: non-finite value (-inf) at index [0, 1]", p);
+    snprintf(want, sizeof want, "%s: tensor v: non-finite value (-inf) at index [0, 1]", p);
     assert_string_equal(rf_last_error(), want);
     rf_st_close(&m);
 }
@@ -388,6 +390,109 @@ static void test_duplicate_across_shards(void **state) {
     EXPECT_OPEN_ERROR(dir, "tensor a is in both", "s1.safetensors", "s2.safetensors");
 }
 
+/* ---- hostile model folders ---- */
+
+/* DIR/model.safetensors.index.json mapping tensor "a" to FILE (a JSON string literal's body). */
+static void write_index_to(const char *dir, const char *file) {
+    char p[4096], text[8192];
+    snprintf(text, sizeof text, "{\"weight_map\": {\"a\": \"%s\"}}", file);
+    write_text(join(p, dir, "model.safetensors.index.json"), text);
+}
+
+/* DIR/NAME holding tensor "a" as float32 [2]. */
+static void write_a(const char *dir, const char *name) {
+    char p[4096];
+    float a[2] = {1, 2};
+    rf_st_entry e = {.name = "a", .dtype = RF_DTYPE_F32, .ndim = 1, .shape = {2}, .data = a};
+    assert_int_equal(rf_st_write(join(p, dir, name), &e, 1), RF_OK);
+}
+
+/* Shard names that are not plain file names of the model folder are refused before any file is
+ * opened, naming the index and the entry; each target exists and is a valid shard, so only the
+ * name check can refuse it. */
+static void test_index_names_outside(void **state) {
+    char model[1024], sub[1024], abs_name[4096];
+    snprintf(model, sizeof model, "%s/model", (const char *)*state);
+    snprintf(sub, sizeof sub, "%s/model/sub", (const char *)*state);
+    assert_int_equal(mkdir(model, 0755), 0);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    write_a(*state, "outside.safetensors");
+    write_a(sub, "x.safetensors");
+    join(abs_name, *state, "outside.safetensors");
+    const char *bad[] = {"../outside.safetensors", abs_name, "sub/x.safetensors", "", "..", "."};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_index_to(model, bad[i]);
+        char quoted[4200];
+        snprintf(quoted, sizeof quoted, "is \"%s\", not the name of a file in the model directory",
+                 bad[i]);
+        EXPECT_OPEN_ERROR(model, "model.safetensors.index.json: weight_map[\"a\"]", quoted);
+    }
+}
+
+/* A FIFO or a directory named by the index is refused without blocking, naming the index, the
+ * entry and the file; a FIFO given as the model, or as DIR/model.safetensors, likewise. A test
+ * that hangs here is the bug. */
+static void test_index_fifo_and_directory(void **state) {
+    const char *dir = *state;
+    char p[4096];
+    assert_int_equal(mkfifo(join(p, dir, "s1.safetensors"), 0644), 0);
+    write_index_to(dir, "s1.safetensors");
+    EXPECT_OPEN_ERROR(dir, "model.safetensors.index.json: weight_map[\"a\"]: ", p,
+                      "not a regular file (a FIFO)");
+    EXPECT_OPEN_ERROR(p, p, "not a regular file (a FIFO)");
+    assert_int_equal(mkdir(join(p, dir, "d.safetensors"), 0755), 0);
+    write_index_to(dir, "d.safetensors");
+    EXPECT_OPEN_ERROR(dir, "weight_map[\"a\"]: ", p, "not a regular file (a directory)");
+    assert_int_equal(mkfifo(join(p, dir, "model.safetensors"), 0644), 0);
+    EXPECT_OPEN_ERROR(dir, p, "not a regular file (a FIFO)");
+}
+
+/* A shard that is a symbolic link (the Hugging Face cache links snapshot files to blobs) opens. */
+static void test_index_symlink_shard(void **state) {
+    char blobs[1024], target[4096], link[4096];
+    snprintf(blobs, sizeof blobs, "%s/blobs", (const char *)*state);
+    assert_int_equal(mkdir(blobs, 0755), 0);
+    write_a(blobs, "abc123");
+    join(target, blobs, "abc123");
+    assert_int_equal(symlink(target, join(link, *state, "s1.safetensors")), 0);
+    write_index_to(*state, "s1.safetensors");
+    rf_st_model m;
+    assert_int_equal(rf_st_open(&m, *state), RF_OK);
+    assert_int_equal(m.ntensors, 1);
+    assert_non_null(rf_st_find(&m, "a"));
+    rf_st_close(&m);
+}
+
+/* Headers "{}": one file opens with no tensor (and finding one gives NULL); two index-named files
+ * with no tensor give the index's error, not an internal one (a realloc(p, 0) that freed p). */
+static void test_empty_headers(void **state) {
+    const char *dir = *state;
+    char p[4096];
+    write_raw(join(p, dir, "e.safetensors"), "{}", 0);
+    rf_st_model m;
+    assert_int_equal(rf_st_open(&m, p), RF_OK);
+    assert_int_equal(m.ntensors, 0);
+    assert_null(rf_st_find(&m, "a"));
+    rf_st_close(&m);
+    write_raw(join(p, dir, "s1.safetensors"), "{}", 0);
+    write_raw(join(p, dir, "s2.safetensors"), "{\"__metadata__\": {\"format\": \"pt\"}}", 0);
+    write_text(join(p, dir, "model.safetensors.index.json"),
+               "{\"weight_map\": {\"a\": \"s1.safetensors\", \"b\": \"s2.safetensors\"}}");
+    EXPECT_OPEN_ERROR(dir, "model.safetensors.index.json: tensor a is mapped to s1.safetensors, "
+                           "which has no tensor a");
+}
+
+static void test_index_empty_or_malformed(void **state) {
+    const char *dir = *state;
+    char p[4096];
+    write_text(join(p, dir, "model.safetensors.index.json"), "{\"weight_map\": {}}");
+    EXPECT_OPEN_ERROR(dir, p, "\"weight_map\" is empty");
+    write_text(p, "{\"weight_map\":\n {\"a\": \"s1.safetensors\",}}");
+    EXPECT_OPEN_ERROR(dir, p, "not valid JSON at line 2 column");
+    write_text(p, "{\"weight_map\": {\"a\": 3}}");
+    EXPECT_OPEN_ERROR(dir, p, "weight_map[\"a\"] is not a file name");
+}
+
 static void test_write_errors(void **state) {
     char p[4096];
     float a[2] = {1, 2};
@@ -425,6 +530,11 @@ int main(void) {
         T(test_index_tensor_not_in_shard),
         T(test_index_tensor_in_other_shard),
         T(test_duplicate_across_shards),
+        T(test_index_names_outside),
+        T(test_index_fifo_and_directory),
+        T(test_index_symlink_shard),
+        T(test_empty_headers),
+        T(test_index_empty_or_malformed),
         T(test_write_errors),
 #undef T
     };
