@@ -87,7 +87,7 @@ static int get_double(const char *path, const char *section, const json_t *obj, 
     const json_t *v = json_object_get(obj, key);
     *out = 0;
     if (!v || json_is_null(v)) return RF_OK;
-    if (!json_is_number(v)) return rf_fail("%s: %s%s is not a number", path, section, key);
+    if (!json_is_number(v)) return fail_field(path, section, key, v, "a number");
     *out = json_number_value(v);
     return RF_OK;
 }
@@ -98,16 +98,16 @@ static int get_bool(const char *path, const char *section, const json_t *obj, co
     const json_t *v = json_object_get(obj, key);
     *out = absent_value;
     if (!v || json_is_null(v)) return RF_OK;
-    if (!json_is_boolean(v)) return rf_fail("%s: %s%s is not true or false", path, section, key);
+    if (!json_is_boolean(v)) return fail_field(path, section, key, v, "true or false");
     *out = json_is_true(v);
     return RF_OK;
 }
 
 /* The fields that decide the forward pass's math (rope_scaling may be null or absent). */
 static int read_math(const char *path, const char *section, const json_t *llm, rf_hf_config *c) {
-    get_string(json_object_get(llm, "model_type"), c->llm_model_type, sizeof c->llm_model_type);
-    get_string(json_object_get(llm, "hidden_act"), c->hidden_act, sizeof c->hidden_act);
-    if (get_double(path, section, llm, "rms_norm_eps", &c->rms_norm_eps) ||
+    if (get_string(path, llm, "model_type", c->llm_model_type, sizeof c->llm_model_type) ||
+        get_string(path, llm, "hidden_act", c->hidden_act, sizeof c->hidden_act) ||
+        get_double(path, section, llm, "rms_norm_eps", &c->rms_norm_eps) ||
         get_double(path, section, llm, "rope_theta", &c->rope_theta) ||
         get_bool(path, section, llm, "tie_word_embeddings", -1, &c->tie_word_embeddings) ||
         get_bool(path, section, llm, "attention_bias", 0, &c->attention_bias) ||
@@ -127,12 +127,12 @@ static int read_math(const char *path, const char *section, const json_t *llm, r
     if (!rs || json_is_null(rs)) return RF_OK;
     char sec[96];
     snprintf(sec, sizeof sec, "%s%s.", section, key);
-    if (!json_is_object(rs)) return rf_fail("%s: %s is not an object", path, sec);
+    if (!json_is_object(rs)) return fail_field(path, section, key, rs, "an object");
     if (json_object_get(rs, "rope_theta") && get_double(path, sec, rs, "rope_theta", &c->rope_theta))
         return RF_ERR;
-    const json_t *type = json_object_get(rs, "rope_type");
-    get_string(type ? type : json_object_get(rs, "type"), c->rope_type, sizeof c->rope_type);
-    return get_double(path, sec, rs, "factor", &c->rope_factor) ||
+    const char *type = json_object_get(rs, "rope_type") ? "rope_type" : "type";
+    return get_string(path, rs, type, c->rope_type, sizeof c->rope_type) ||
+                   get_double(path, sec, rs, "factor", &c->rope_factor) ||
                    get_double(path, sec, rs, "low_freq_factor", &c->rope_low_freq_factor) ||
                    get_double(path, sec, rs, "high_freq_factor", &c->rope_high_freq_factor) ||
                    get_double(path, sec, rs, "original_max_position_embeddings",
