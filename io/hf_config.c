@@ -81,6 +81,66 @@ static int get_section(const char *path, const json_t *root, const char *key,
     return RF_OK;
 }
 
+/* obj[key] as a number: 0 when absent or null, RF_ERR when it is not a number. */
+static int get_double(const char *path, const char *section, const json_t *obj, const char *key,
+                      double *out) {
+    const json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (!v || json_is_null(v)) return RF_OK;
+    if (!json_is_number(v)) return fail_field(path, section, key, v, "a number");
+    *out = json_number_value(v);
+    return RF_OK;
+}
+
+/* obj[key] as a boolean: absent_value when absent or null, RF_ERR when it is not a boolean. */
+static int get_bool(const char *path, const char *section, const json_t *obj, const char *key,
+                    int absent_value, int *out) {
+    const json_t *v = json_object_get(obj, key);
+    *out = absent_value;
+    if (!v || json_is_null(v)) return RF_OK;
+    if (!json_is_boolean(v)) return fail_field(path, section, key, v, "true or false");
+    *out = json_is_true(v);
+    return RF_OK;
+}
+
+/* The fields that decide the forward pass's math (rope_scaling may be null or absent). */
+static int read_math(const char *path, const char *section, const json_t *llm, rf_hf_config *c) {
+    if (get_string(path, llm, "model_type", c->llm_model_type, sizeof c->llm_model_type) ||
+        get_string(path, llm, "hidden_act", c->hidden_act, sizeof c->hidden_act) ||
+        get_double(path, section, llm, "rms_norm_eps", &c->rms_norm_eps) ||
+        get_double(path, section, llm, "rope_theta", &c->rope_theta) ||
+        get_bool(path, section, llm, "tie_word_embeddings", -1, &c->tie_word_embeddings) ||
+        get_bool(path, section, llm, "attention_bias", 0, &c->attention_bias) ||
+        get_bool(path, section, llm, "mlp_bias", 0, &c->mlp_bias) ||
+        get_bool(path, section, llm, "use_sliding_window", 0, &c->use_sliding_window))
+        return RF_ERR;
+    const json_t *lt = json_object_get(llm, "layer_types"), *v;
+    size_t i;
+    json_array_foreach(lt, i, v) if (json_is_string(v) && strcmp(json_string_value(v), "full_attention"))
+        c->use_sliding_window = 1;
+    /* transformers 5 writes rope_parameters {rope_theta, rope_type, factor, ...}; 4.x wrote
+     * rope_theta beside rope_scaling {rope_type or type, factor, ...} */
+    const char *key = json_is_object(json_object_get(llm, "rope_parameters")) ? "rope_parameters"
+                                                                              : "rope_scaling";
+    snprintf(c->rope_field, sizeof c->rope_field, "%s", key);
+    const json_t *rs = json_object_get(llm, key);
+    if (!rs || json_is_null(rs)) return RF_OK;
+    char sec[96];
+    snprintf(sec, sizeof sec, "%s%s.", section, key);
+    if (!json_is_object(rs)) return fail_field(path, section, key, rs, "an object");
+    if (json_object_get(rs, "rope_theta") && get_double(path, sec, rs, "rope_theta", &c->rope_theta))
+        return RF_ERR;
+    const char *type = json_object_get(rs, "rope_type") ? "rope_type" : "type";
+    return get_string(path, rs, type, c->rope_type, sizeof c->rope_type) ||
+                   get_double(path, sec, rs, "factor", &c->rope_factor) ||
+                   get_double(path, sec, rs, "low_freq_factor", &c->rope_low_freq_factor) ||
+                   get_double(path, sec, rs, "high_freq_factor", &c->rope_high_freq_factor) ||
+                   get_double(path, sec, rs, "original_max_position_embeddings",
+                              &c->rope_original_max_pos)
+               ? RF_ERR
+               : RF_OK;
+}
+
 static int read_llm(const char *path, const char *section, const json_t *llm, rf_hf_config *c) {
     if (get_int(path, section, llm, "num_hidden_layers", &c->num_hidden_layers) ||
         get_int(path, section, llm, "hidden_size", &c->hidden_size) ||
@@ -90,7 +150,7 @@ static int read_llm(const char *path, const char *section, const json_t *llm, rf
         get_int(path, section, llm, "head_dim", &c->head_dim) ||
         get_int(path, section, llm, "vocab_size", &c->vocab_size))
         return RF_ERR;
-    return RF_OK;
+    return read_math(path, section, llm, c);
 }
 
 static int read_vision(const char *path, const json_t *vit, rf_hf_config *c) {

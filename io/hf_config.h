@@ -15,6 +15,19 @@ typedef struct {
     int num_key_value_heads;
     int head_dim;
     int vocab_size;
+    /* the math of the language model's forward pass (io/decoder_model.h checks them) */
+    char llm_model_type[64];    /* the language model's own model_type ("qwen3" inside InternVL) */
+    char hidden_act[32];
+    double rms_norm_eps;        /* 0 when absent */
+    double rope_theta;          /* 0 when absent */
+    int tie_word_embeddings;    /* -1 when absent */
+    int attention_bias, mlp_bias; /* 0 when absent */
+    int use_sliding_window;     /* use_sliding_window, or a layer_types entry other than full */
+    /* rope_parameters (transformers 5) or rope_scaling (4.x; rope_type "" when absent or null,
+     * "type" its older spelling) */
+    char rope_field[32];        /* "rope_parameters" or "rope_scaling": the key read, for messages */
+    char rope_type[32];
+    double rope_factor, rope_low_freq_factor, rope_high_freq_factor, rope_original_max_pos;
     /* vision tower (0 when absent) */
     int vit_layers;
     int vit_hidden_size;

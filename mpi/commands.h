@@ -1,6 +1,6 @@
 /* commands.h -- the riverforge subcommands. Each takes the argv that follows the subcommand name
- * (argv[0] is the subcommand) and returns the process exit code (common/rf_error.h). Only `run`
- * is an MPI program; main() initializes MPI for it alone. */
+ * (argv[0] is the subcommand) and returns the process exit code (common/rf_error.h). `run`,
+ * `eval` and `calibrate` are MPI programs; main() initializes MPI for them alone. */
 #ifndef RF_COMMANDS_H
 #define RF_COMMANDS_H
 
@@ -13,5 +13,7 @@ int rf_cmd_export(int argc, char **argv);
 int rf_cmd_vqc(int argc, char **argv);
 int rf_cmd_sweep(int argc, char **argv);
 int rf_cmd_report(int argc, char **argv);
+int rf_cmd_eval(int argc, char **argv);
+int rf_cmd_calibrate(int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
-/* main.c -- the riverforge command line: dispatches to a subcommand (mpi/commands.h). Only `run`
- * is an MPI program; the other subcommands are plain processes. */
+/* main.c -- the riverforge command line: dispatches to a subcommand (mpi/commands.h). The MPI
+ * programs (run, eval, calibrate) initialize MPI; the other subcommands are plain processes. */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +22,9 @@ static void usage(FILE *f) {
             "  export      the quantized model as transformers loads it (--format aqlm-hf)\n"
             "  vqc         simulate a variational quantum circuit on a state vector (vqc simulate)\n"
             "  sweep       a grid of AQLM configurations, checked, as a job array (--emit-array)\n"
-            "  report      compare runs: a table with the Pareto front, CSV, Markdown, a plot\n\n"
+            "  report      compare runs: a table with the Pareto front, CSV, Markdown, a plot\n"
+            "  eval        perplexity of the model and of a quantized checkpoint on a token file\n"
+            "  calibrate   XTX statistics for run --xtx from the model's forward pass on a token file\n\n"
             "exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted (rerun to resume)\n",
             RF_VERSION);
 }
@@ -45,10 +47,14 @@ int main(int argc, char **argv) {
         return RF_EXIT_OK;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "run")) {
+    int (*mpi_cmd)(int, char **) = !strcmp(cmd, "run")    ? rf_cmd_run
+                                   : !strcmp(cmd, "eval") ? rf_cmd_eval
+                                   : !strcmp(cmd, "calibrate") ? rf_cmd_calibrate
+                                                               : NULL;
+    if (mpi_cmd) {
         int provided;
         MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-        int rc = rf_cmd_run(argc - 1, argv + 1);
+        int rc = mpi_cmd(argc - 1, argv + 1);
         MPI_Finalize();
         return rc;
     }

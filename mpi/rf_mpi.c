@@ -73,3 +73,18 @@ int rf_mpi_bcast_int(int value) {
     rf_check_mpi(MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD));
     return value;
 }
+
+/* In pieces of at most 2^30 doubles: MPI counts are int. */
+void rf_mpi_send_doubles(const double *x, int64_t n, int to) {
+    for (int64_t i = 0; i < n; i += (int64_t)1 << 30) {
+        int64_t k = n - i < ((int64_t)1 << 30) ? n - i : (int64_t)1 << 30;
+        rf_check_mpi(MPI_Send(x + i, (int)k, MPI_DOUBLE, to, 0, MPI_COMM_WORLD));
+    }
+}
+
+void rf_mpi_recv_doubles(double *x, int64_t n, int from) {
+    for (int64_t i = 0; i < n; i += (int64_t)1 << 30) {
+        int64_t k = n - i < ((int64_t)1 << 30) ? n - i : (int64_t)1 << 30;
+        rf_check_mpi(MPI_Recv(x + i, (int)k, MPI_DOUBLE, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+    }
+}

@@ -5,6 +5,7 @@
 #define RF_MPI_H
 
 #include <mpi.h>
+#include <stdint.h>
 
 #include "common/rf_error.h"
 
@@ -37,6 +38,10 @@ void rf_mpi_or_flags(unsigned char *flags, int n);
 /* Collective: rank 0 receives every rank's bytes, concatenated in rank order (malloc'd; *total
  * bytes); other ranks get NULL. */
 void *rf_mpi_gather_bytes(const void *mine, size_t bytes, size_t *total);
+
+/* Point to point: n doubles to rank `to`, or from rank `from` (blocking). */
+void rf_mpi_send_doubles(const double *x, int64_t n, int to);
+void rf_mpi_recv_doubles(double *x, int64_t n, int from);
 
 /* Collective: every rank returns rank 0's value. */
 int rf_mpi_bcast_int(int value);

@@ -27,6 +27,7 @@
 #   bench_statevec  --nmin 16 --nmax 17 --reps 1
 #   bench_qgp       --reps 1 --steps 1 --shapes qkv
 #   bench_simd      --reps 1 --n 1024
+#   bench_decoder   --seqlen 128 --reps 1
 # The flags go at the end, after a trailing comment is removed: such a command must end with its
 # own flags (no pipe or redirection after them).
 #
@@ -49,7 +50,7 @@ SLURM=0
 # Tools on PATH, as users have them after installing the build.
 mkdir -p "$WORK/bin" "$WORK/shared"
 ln -s "$RIVERFORGE" "$WORK/bin/riverforge"
-for b in bench_aqlm bench_statevec bench_qgp bench_simd; do ln -s "$BUILD_DIR/benchmarks/$b" "$WORK/bin/$b"; done
+for b in bench_aqlm bench_statevec bench_qgp bench_simd bench_decoder; do ln -s "$BUILD_DIR/benchmarks/$b" "$WORK/bin/$b"; done
 ln -s "${RF_CASES_DIR:-$SRC/../shared/cases}" "$WORK/shared/cases"
 export PATH=$WORK/bin:$PATH
 
@@ -94,6 +95,8 @@ budget_flags() {
         echo "--reps 1 --steps 1 --shapes qkv"
     elif [[ $c =~ [[:space:]/]bench_simd([[:space:]]|$) ]]; then
         echo "--reps 1 --n 1024"
+    elif [[ $c =~ [[:space:]/]bench_decoder[[:space:]] ]]; then
+        echo "--seqlen 128 --reps 1"
     fi
 }
 
