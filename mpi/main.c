@@ -1,5 +1,5 @@
-/* main.c -- the riverforge command line: dispatches to a subcommand (mpi/commands.h). Only `run`
- * is an MPI program; the other subcommands are plain processes. */
+/* main.c -- the riverforge command line: dispatches to a subcommand (mpi/commands.h). `run` and
+ * `sweep` are MPI programs; the other subcommands are plain processes. */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +20,7 @@ static void usage(FILE *f) {
             "  dequantize  dense float32 safetensors from a checkpoint\n"
             "  export      the quantized model as transformers loads it (--format aqlm-hf)\n"
             "  vqc         simulate a variational quantum circuit on a state vector (vqc simulate)\n"
-            "  sweep       a grid of AQLM configurations, checked, as a job array (--emit-array)\n"
+            "  sweep       a grid of AQLM configurations in one MPI run, compared (or a job array)\n"
             "  report      compare runs: a table with the Pareto front, CSV, Markdown, a plot\n\n"
             "exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted (rerun to resume)\n",
             RF_VERSION);
@@ -39,10 +39,10 @@ int main(int argc, char **argv) {
         return RF_EXIT_OK;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "run")) {
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "sweep")) {
         int provided;
         MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-        int rc = rf_cmd_run(argc - 1, argv + 1);
+        int rc = (!strcmp(cmd, "run") ? rf_cmd_run : rf_cmd_sweep)(argc - 1, argv + 1);
         MPI_Finalize();
         return rc;
     }
@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
         int (*fn)(int, char **);
     } commands[] = {{"synth", rf_cmd_synth}, {"plan", rf_cmd_plan}, {"inspect", rf_cmd_inspect},
                     {"dequantize", rf_cmd_dequantize}, {"export", rf_cmd_export},
-                    {"vqc", rf_cmd_vqc}, {"sweep", rf_cmd_sweep}, {"report", rf_cmd_report}};
+                    {"vqc", rf_cmd_vqc}, {"report", rf_cmd_report}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "riverforge: error: unknown command '%s' (riverforge --help lists them)\n", cmd);
