@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/rf_error.h"
 #include "io/atomic_file.h"
@@ -209,10 +210,23 @@ static int emit_array(int argc, char **argv, const sweep_flags *f, const rf_swee
     return RF_EXIT_OK;
 }
 
+/* Each lock keeps a descriptor open for the whole run (shards/out_lock.h): room for n of them
+ * besides what HDF5 and MPI open, within the hard limit (1024 is a common soft one). */
+static void allow_open_files(int n) {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    const rlim_t want = (rlim_t)n + 256;
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < want) {
+        lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > want ? want : lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim); /* when it fails, a lock says "too many open files" */
+    }
+}
+
 /* OUT and every configuration's folder, each as run locks its OUT: rank 0 takes them all, then
  * the others join. */
 static int lock_folders(const char *out, const rf_run_config *configs, int n, int rank,
                         int nranks) {
+    allow_open_files(n + 1);
     for (int join = 0; join < 2; join++) {
         int rc = RF_OK;
         if ((rank == 0) == !join) {

@@ -1,8 +1,6 @@
 /* run_core.c -- see run_core.h. The steps, on every rank unless said:
  *
- *   prepare  model headers and config.json; per configuration its tasks with each matrix's AQLM
- *            configuration; the XTX file (rank 0 probes it first); memory for every task;
- *            rank 0: the folders and each configuration's manifest (shards/manifest.h)
+ *   prepare  run_prepare.c (run_state.h)
  *   resume   shards that verify against their configuration are kept (shards/resume.h); the
  *            ranks split the checking
  *   work     the driver (driver.h) runs the queue of (configuration, task) pairs not done; each
@@ -12,134 +10,20 @@
  */
 #include "mpi/run_core.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/rf_error.h"
 #include "common/rf_log.h"
 #include "common/rf_version.h"
-#include "io/atomic_file.h"
-#include "io/hf_config.h"
-#include "io/xtx_file.h"
 #include "mpi/driver.h"
 #include "mpi/rf_mpi.h"
+#include "mpi/run_state.h"
 #include "mpi/threads.h"
-#include "shards/manifest.h"
 #include "shards/resume.h"
 #include "shards/run_output.h"
 #include "shards/task_exec.h"
-
-typedef struct {
-    const rf_run_config *c;
-    char *config_json;
-    rf_task_list tasks;
-    rf_aqlm_config *task_cfg; /* [tasks.n]: each AQLM task's configuration */
-    int *pos;                 /* [tasks.n]: each task's position in the queue */
-} config_state;
-
-typedef struct {
-    const rf_run_spec *sp;
-    int rank, nranks, threads, ranks_on_node;
-    rf_st_model model;
-    rf_hf_config hf;          /* the model's config.json; model_type empty without one */
-    rf_xtx_file *xtx;
-    config_state *cs;         /* [sp->nconfigs] */
-    int ntasks;               /* every configuration's tasks */
-    int *qconfig, *qtask;     /* [ntasks]: the queue, (configuration, task) at each position */
-} core_state;
-
-/* The configuration's JSON: run's (shards/resume.h), with the sweep's overrides when it has
- * some: a shard computed under other overrides must not verify. */
-static char *config_json(const rf_run_spec *sp, const rf_run_config *c) {
-    char *base = rf_run_config_json(&c->cfg, sp->vit, sp->seed, sp->xtx);
-    if (!c->sweep || c->sweep->noverrides == 0) return base;
-    json_t *j = json_loads(base, 0, NULL);
-    rf_check(j && json_object_set_new(j, "overrides", json_string(sp->overrides)) == 0,
-             "cannot build the run configuration JSON");
-    free(base);
-    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
-    rf_check(text, "cannot serialize the run configuration JSON");
-    return text;
-}
-
-/* DIR/config.json when the model is a folder that has one: what the summary records of the
- * model, and its layer count, checked against the tensors. */
-static int read_model_config(core_state *s) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.json", s->sp->model);
-    if (access(path, F_OK) != 0) return RF_OK;
-    if (rf_hf_config_read(s->sp->model, &s->hf) != RF_OK) return RF_ERR;
-    return rf_tasks_check_layers(&s->model, &s->hf, path);
-}
-
-static int build_tasks(const core_state *s, config_state *cs) {
-    const rf_run_spec *sp = s->sp;
-    const rf_run_config *c = cs->c;
-    cs->config_json = config_json(sp, c);
-    if (c->sweep)
-        return rf_sweep_tasks_build(c->sweep, c->index, &s->model, sp->only, sp->vit, sp->seed,
-                                    &cs->tasks, &cs->task_cfg);
-    if (rf_tasks_build(&s->model, sp->only, &c->cfg, sp->vit, sp->seed, &cs->tasks) != RF_OK)
-        return rf_cli_flag_error(sp->opts, sp->nopts);
-    cs->task_cfg = rf_calloc((size_t)cs->tasks.n, sizeof *cs->task_cfg);
-    for (int t = 0; t < cs->tasks.n; t++) cs->task_cfg[t] = c->cfg;
-    return RF_OK;
-}
-
-/* Every task's shapes against the XTX file before any allocation, and its memory. */
-static int check_tasks(const core_state *s) {
-    const rf_run_spec *sp = s->sp;
-    for (int k = 0; k < sp->nconfigs; k++)
-        for (int t = 0; t < s->cs[k].tasks.n; t++) {
-            const rf_task *task = &s->cs[k].tasks.tasks[t];
-            if (s->xtx && task->kind == RF_TASK_AQLM &&
-                rf_xtx_check(s->xtx, task->name, task->in_features) != RF_OK)
-                return rf_fail_prefix("--xtx ");
-            const rf_task_list one = {.n = 1, .tasks = (rf_task *)task};
-            if (rf_tasks_check_memory(&one, &s->cs[k].task_cfg[t], &sp->vit->gen, s->xtx != NULL,
-                                      s->ranks_on_node, rf_node_memory_bytes()) != RF_OK)
-                return RF_ERR;
-        }
-    return RF_OK;
-}
-
-/* Rank 0: every configuration's folders and manifest (which keeps shards of another model, XTX
- * content or configuration out), and the run's logs folder. */
-static int make_folders(const core_state *s) {
-    const rf_run_spec *sp = s->sp;
-    char fingerprint[17], xtx_fingerprint[17], logs[4200];
-    rf_model_fingerprint(&s->model, fingerprint);
-    if (s->xtx && rf_xtx_fingerprint(s->xtx, xtx_fingerprint) != RF_OK)
-        return rf_fail_prefix("--xtx ");
-    snprintf(logs, sizeof logs, "%s/logs", sp->out);
-    int rc = rf_make_dirs(logs);
-    for (int k = 0; k < sp->nconfigs && rc == RF_OK; k++) {
-        const char *out = s->cs[k].c->out;
-        rc = rf_run_make_dirs(out);
-        if (rc == RF_OK)
-            rc = rf_manifest_check_or_write(out, sp->model, fingerprint, sp->xtx,
-                                            s->xtx ? xtx_fingerprint : NULL, s->cs[k].config_json);
-    }
-    return rc;
-}
-
-static int prepare(core_state *s) {
-    const rf_run_spec *sp = s->sp;
-    int rc = rf_st_open(&s->model, sp->model);
-    if (rc == RF_OK) rc = read_model_config(s);
-    for (int k = 0; k < sp->nconfigs && rc == RF_OK; k++) rc = build_tasks(s, &s->cs[k]);
-    /* A user's file that could crash HDF5: rank 0 reads it in a child process first. */
-    const int probe = rc == RF_OK && sp->xtx && s->rank == 0 ? rf_xtx_probe(sp->xtx) : rc;
-    if (rf_mpi_agree(probe) != RF_OK) return RF_ERR;
-    if (sp->xtx) rc = rf_xtx_open(&s->xtx, sp->xtx);
-    if (rc == RF_OK) rc = check_tasks(s);
-    if (rc == RF_OK && s->rank == 0) rc = make_folders(s);
-    return rf_mpi_agree(rc);
-}
 
 typedef struct {
     double cost;
@@ -331,7 +215,7 @@ int rf_run_core(const rf_run_spec *sp, double start) {
     s.threads = rf_choose_threads(s.rank, s.ranks_on_node);
     s.cs = rf_calloc((size_t)sp->nconfigs, sizeof *s.cs);
     for (int k = 0; k < sp->nconfigs; k++) s.cs[k].c = &sp->configs[k];
-    int rc = prepare(&s);
+    int rc = rf_run_prepare(&s);
     if (rc == RF_OK) {
         make_queue(&s);
         open_rank_log(&s);

@@ -15,7 +15,7 @@
  *              codes equal those of a plain `run` with its flags.
  *
  * The caller parses the flags and holds the lock on every folder the run writes
- * (shards/out_lock.h) before calling.
+ * (shards/out_lock.h) before calling. run_prepare.c prepares, run_core.c runs (run_state.h).
  */
 #ifndef RF_RUN_CORE_H
 #define RF_RUN_CORE_H
