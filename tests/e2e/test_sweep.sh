@@ -41,7 +41,7 @@ SLOW=(--model "$M" --xtx "$M/xtx.h5" --max_epochs 60 --steps_per_epoch 60 --init
 rc=0
 mpirun_rf 3 sweep "${SLOW[@]}" "${OVR[@]}" >stop.log 2>&1 &
 sweep_pid=$!
-for _ in $(seq 100); do grep -q "start" swo/logs/rank-0.log 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "start" swo/logs/rank-0.log 2>/dev/null && break; sleep 0.1; done
 expect_error "a plain run on a configuration's folder while the sweep runs" "--out.*swo/1x4-g8" \
     mpirun_rf 1 run "${SLOW[@]}" --out swo/1x4-g8
 pkill -USR1 -f "riverforge sweep --model $M --xtx $M/xtx.h5 --max_epochs 60" || true
