@@ -111,6 +111,8 @@ static int execute_task(void *ctx, int p, void *result, rf_progress_fn progress,
     const rf_task_context c = {.model = &s->model, .xtx = s->xtx, .xtx_path = s->sp->xtx,
                                .aqlm = &cs->task_cfg[s->qtask[p]], .gen = &s->sp->vit->gen,
                                .out_dir = cs->c->out, .config_json = cs->config_json};
+    if (cs->c->name[0]) /* the task's own lines name only its matrix */
+        rf_log("configuration %s: task %s", cs->c->name, queue_task(s, p)->name);
     return rf_task_execute(&c, queue_task(s, p), result, progress, progress_ctx);
 }
 
