@@ -1,19 +1,31 @@
-/* cmd_sweep.c -- `riverforge sweep --model DIR --out DIR --grid "..." --emit-array FILE [run
- * flags]`: expands the grid of AQLM configurations (shards/sweep_grid.h), checks every
- * configuration against every matrix of the model before any work, writes FILE in
- * jobscripts/sweep-array.sbatch's format (one line of run flags per configuration) and prints the
- * sbatch command that runs them, configuration i into OUT/config-i. The in-MPI sweep (every
- * configuration's matrices in one task queue) is not built yet: without --emit-array the command
- * says so. No MPI. */
+/* cmd_sweep.c -- `mpirun -np N riverforge sweep --model DIR --out DIR --grid "..." [--override
+ * ...] [run flags]`: expands the grid of AQLM configurations (shards/sweep_grid.h) and checks every
+ * configuration against every matrix of the model before any work, then either
+ *   runs them   as one MPI run (run_core.h): every (configuration, matrix) pair in one task queue,
+ *               configuration NAME into OUT/NAME with its own shards, summary and checkpoint; the
+ *               sweep locks OUT and every OUT/NAME (shards/out_lock.h), so that neither another
+ *               sweep nor a plain `run` writes them meanwhile; when every configuration is
+ *               complete, rank 0 writes OUT/report.csv and OUT/report.md (report/report.h), or
+ *   --emit-array FILE  (rank 0) writes FILE in jobscripts/sweep-array.sbatch's format (one line
+ *               of run flags per configuration) and prints the sbatch command that runs them,
+ *               configuration i into OUT/config-i.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/rf_error.h"
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "mpi/cli.h"
+#include "common/rf_log.h"
 #include "mpi/commands.h"
+#include "mpi/driver.h"
+#include "mpi/rf_mpi.h"
+#include "mpi/run_core.h"
+#include "report/report_tables.h"
+#include "shards/out_lock.h"
 #include "shards/sweep_grid.h"
 #include "shards/tasks.h"
 
@@ -31,32 +43,39 @@ typedef struct {
 } sweep_flags;
 
 static void print_help(const sweep_flags *f) {
-    rf_cli_help(stdout, "riverforge sweep --model DIR --out DIR --grid \"SETTING=V1,V2 ...\" "
-                        "--emit-array FILE [run flags]",
+    rf_cli_help(stdout, "mpirun -np N riverforge sweep --model DIR --out DIR --grid \"SETTING=V1,V2 "
+                        "...\" [--override REGEX:SETTING=V] [--emit-array FILE] [run flags]",
                 "Expands the grid into AQLM configurations (every combination; e.g. --grid\n"
                 "\"num_codebooks=1,2 nbits_per_codebook=8,16 in_group_size=8,16\" gives 8, named\n"
                 "1x8-g8 ... 2x16-g16) and checks each against every matrix of the model before\n"
-                "any work. --emit-array FILE writes one line of run flags per configuration for\n"
+                "any work. Then runs them as one MPI run: every (configuration, matrix) pair in\n"
+                "one task queue, largest first, configuration NAME into OUT/NAME (shards/,\n"
+                "checkpoint.h5, summary.json, summary.csv), with the same XTX and per-matrix\n"
+                "seeds as a plain run of it; at the end OUT/report.csv and OUT/report.md compare\n"
+                "them (riverforge report OUT draws the plot too). A rerun with the same --out\n"
+                "resumes every configuration.\n"
+                "--override REGEX:SETTING=V[,SETTING=V][;...] sets matrices whose name matches\n"
+                "REGEX apart in every configuration (k_proj|v_proj:nbits_per_codebook=14).\n"
+                "--emit-array FILE instead writes one line of run flags per configuration for\n"
                 "jobscripts/sweep-array.sbatch and prints the sbatch command, which runs\n"
-                "configuration i into OUT/config-i; `riverforge report OUT` compares them.\n"
+                "configuration i into OUT/config-i (no --override there: run has none).\n"
                 "The other flags are run's and go to every configuration; a setting the grid\n"
                 "lists cannot be given as a flag too.\n"
-                "--override REGEX:SETTING=V[,SETTING=V][;...] sets matrices whose name matches\n"
-                "REGEX apart (k_proj|v_proj:nbits_per_codebook=14); it needs the in-MPI sweep,\n"
-                "which is not built yet, as is a sweep without --emit-array.",
+                "Exit codes: 0 done, 1 internal error, 2 bad input, 3 interrupted.",
                 f->opts, NUM_OPTS);
 }
 
-static int parse_flags(int argc, char **argv, sweep_flags *f) {
+/* Every rank parses; rank 0 prints --help. */
+static int parse_flags(int argc, char **argv, int rank, sweep_flags *f) {
     memset(f, 0, sizeof *f);
     f->cfg = rf_aqlm_config_default();
     f->progress_interval = 10;
     const rf_opt own[OWN_OPTS] = {
         {"--grid", RF_OPT_STRING, &f->grid, "\"SETTING=V1,V2 ...\"", "the configurations: every combination of the values (required)"},
-        {"--override", RF_OPT_STRING, &f->override, "REGEX:SETTING=V", "per-matrix settings in every configuration (needs the in-MPI sweep, not built yet)"},
+        {"--override", RF_OPT_STRING, &f->override, "REGEX:SETTING=V", "per-matrix settings in every configuration"},
         {"--emit-array", RF_OPT_STRING, &f->emit, "FILE", "write the configurations for jobscripts/sweep-array.sbatch and print its sbatch command"},
         {"--model", RF_OPT_STRING, &f->model, "DIR", "Hugging Face model directory or .safetensors file (required)"},
-        {"--out", RF_OPT_STRING, &f->out, "DIR", "the sweep's folder: configuration i runs into OUT/config-i (required)"},
+        {"--out", RF_OPT_STRING, &f->out, "DIR", "the sweep's folder: configuration NAME runs into OUT/NAME (--emit-array: OUT/config-i) (required)"},
         {"--xtx", RF_OPT_STRING, &f->xtx, "FILE.h5", "calibration statistics /xtx/NAME (without: plain weight MSE)"},
         {"--only", RF_OPT_STRING, &f->only, "REGEX", "only the matrices whose name matches"},
         {"--seed", RF_OPT_U64, &f->seed, "S", "run seed"},
@@ -67,18 +86,14 @@ static int parse_flags(int argc, char **argv, sweep_flags *f) {
     rf_cli_vit_opts(&f->vit_flags, argc, argv, f->opts + OWN_OPTS + RF_AQLM_NUM_OPTS);
     int rc = rf_cli_parse(argc, argv, "sweep", f->opts, NUM_OPTS);
     if (rc == 1) {
-        print_help(f);
+        if (rank == 0) print_help(f);
         return 1;
     }
     if (rc == RF_OK && (!f->grid || !f->model || !f->out))
         rc = rf_fail("--grid, --model and --out are required (see riverforge sweep --help)");
-    if (rc == RF_OK && !f->emit)
-        rc = rf_fail("the in-MPI sweep (every configuration's matrices in one task queue) is not "
-                     "built yet: --emit-array FILE writes the configurations for "
-                     "jobscripts/sweep-array.sbatch");
-    if (rc == RF_OK && f->override)
-        rc = rf_fail("--override needs the in-MPI sweep, which is not built yet: the lines "
-                     "--emit-array writes are run flags, and run has no per-matrix settings");
+    if (rc == RF_OK && f->override && f->emit)
+        rc = rf_fail("--override cannot go with --emit-array: the lines it writes are run flags, "
+                     "and run has no per-matrix settings (the sweep without --emit-array has)");
     if (rc == RF_OK && rf_cli_vit_finish(&f->vit_flags, &f->vit) != RF_OK)
         rc = rf_cli_flag_error(f->opts, NUM_OPTS);
     if (rc == RF_OK && f->progress_interval <= 0) rc = rf_fail("--progress-interval must be positive");
@@ -174,33 +189,124 @@ static void name_flag(int argc, char **argv, const sweep_flags *f) {
     rf_cli_flag_error(given, n);
 }
 
+/* --emit-array, on rank 0: FILE and the sbatch command. */
+static int emit_array(int argc, char **argv, const sweep_flags *f, const rf_sweep *s) {
+    if (write_array_file(f, s) != RF_OK) {
+        fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+        return RF_EXIT_USAGE;
+    }
+    printf("%d configurations of %s, each checked against every matrix of the run; %s holds "
+           "their run flags:\n", s->n, f->model, f->emit);
+    for (int i = 0; i < s->n; i++) {
+        char flags[1024];
+        rf_sweep_flags(s, i, flags, sizeof flags);
+        printf("  config-%-4d %-24s %s\n", i, s->configs[i].name, flags);
+    }
+    printf("Submit the array (add the sbatch options your cluster needs, e.g. -n RANKS):\n  ");
+    print_sbatch(argc, argv, f, s->n);
+    printf("then compare the runs: riverforge report ");
+    print_shell_word(f->out);
+    printf("\n");
+    return RF_EXIT_OK;
+}
+
+/* Each lock keeps a descriptor open for the whole run (shards/out_lock.h): room for n of them
+ * besides what HDF5 and MPI open, within the hard limit (1024 is a common soft one). */
+static void allow_open_files(int n) {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    const rlim_t want = (rlim_t)n + 256;
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < want) {
+        lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > want ? want : lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim); /* when it fails, a lock says "too many open files" */
+    }
+}
+
+/* OUT and every configuration's folder, each as run locks its OUT: rank 0 takes them all, then
+ * the others join. */
+static int lock_folders(const char *out, const rf_run_config *configs, int n, int rank,
+                        int nranks) {
+    allow_open_files(n + 1);
+    for (int join = 0; join < 2; join++) {
+        int rc = RF_OK;
+        if ((rank == 0) == !join) {
+            rc = join ? rf_out_lock_join(out) : rf_out_lock_take(out, nranks);
+            for (int k = 0; k < n && rc == RF_OK; k++)
+                rc = join ? rf_out_lock_join(configs[k].out)
+                          : rf_out_lock_take(configs[k].out, nranks);
+        }
+        if (rf_mpi_agree(rc) != RF_OK) return RF_ERR;
+    }
+    return RF_OK;
+}
+
+/* Rank 0, after a complete sweep: the report's tables on the terminal, OUT/report.csv and
+ * OUT/report.md. */
+static int write_report(const char *out) {
+    char *dirs[1] = {(char *)out};
+    rf_report rep;
+    int rc = rf_report_collect(1, dirs, &rep);
+    if (rc == RF_OK) {
+        printf("\n");
+        rf_report_print(stdout, &rep);
+        rc = rf_report_write_tables(out, &rep);
+        rf_report_free(&rep);
+    }
+    if (rc != RF_OK) {
+        fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+        return RF_EXIT_USAGE;
+    }
+    printf("tables: %s/report.csv, %s/report.md (riverforge report %s draws the plot too)\n", out,
+           out, out);
+    return RF_EXIT_OK;
+}
+
+static int run_sweep(const sweep_flags *f, const rf_sweep *s, int rank, int nranks,
+                     double start) {
+    rf_run_config *configs = rf_calloc((size_t)s->n, sizeof *configs);
+    for (int i = 0; i < s->n; i++) {
+        rf_run_config *c = &configs[i];
+        snprintf(c->name, sizeof c->name, "%s", s->configs[i].name);
+        snprintf(c->out, sizeof c->out, "%.3900s/%s", f->out, c->name);
+        c->cfg = s->configs[i].cfg;
+        c->sweep = s;
+        c->index = i;
+    }
+    int rc = RF_EXIT_USAGE;
+    if (lock_folders(f->out, configs, s->n, rank, nranks) == RF_OK) {
+        const rf_run_spec spec = {.model = f->model, .xtx = f->xtx, .only = f->only,
+                                  .out = f->out, .overrides = f->override, .vit = &f->vit,
+                                  .seed = f->seed, .progress_interval = f->progress_interval,
+                                  .opts = f->opts, .nopts = NUM_OPTS, .nconfigs = s->n,
+                                  .configs = configs};
+        rc = rf_run_core(&spec, start);
+    }
+    if (rc == RF_EXIT_OK && rank == 0) rc = write_report(f->out);
+    free(configs);
+    return rf_mpi_bcast_int(rc);
+}
+
 int rf_cmd_sweep(int argc, char **argv) {
+    int rank, nranks;
+    rf_mpi_setup(&rank, &nranks);
+    rf_driver_catch_signals();
+    const double start = rf_now();
     sweep_flags f;
     rf_sweep s = {0};
-    int rc = parse_flags(argc, argv, &f);
+    int rc = parse_flags(argc, argv, rank, &f);
     if (rc == 1) return RF_EXIT_OK;
     if (rc == RF_OK) rc = rf_sweep_parse(f.grid, f.override, &f.cfg, &s);
     if (rc == RF_OK) rc = check_grid_flags(argc, argv, &s);
     if (rc == RF_OK) rc = check_model(&f, &s);
-    if (rc == RF_OK) rc = write_array_file(&f, &s);
-    if (rc != RF_OK) {
-        name_flag(argc, argv, &f);
-        fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+    if (rc != RF_OK) name_flag(argc, argv, &f);
+    if (rf_mpi_agree(rc) != RF_OK) {
         rf_sweep_free(&s);
         return RF_EXIT_USAGE;
     }
-    printf("%d configurations of %s, each checked against every matrix of the run; %s holds "
-           "their run flags:\n", s.n, f.model, f.emit);
-    for (int i = 0; i < s.n; i++) {
-        char flags[1024];
-        rf_sweep_flags(&s, i, flags, sizeof flags);
-        printf("  config-%-4d %-24s %s\n", i, s.configs[i].name, flags);
-    }
-    printf("Submit the array (add the sbatch options your cluster needs, e.g. -n RANKS):\n  ");
-    print_sbatch(argc, argv, &f, s.n);
-    printf("then compare the runs: riverforge report ");
-    print_shell_word(f.out);
-    printf("\n");
+    if (f.emit)
+        rc = rank == 0 ? emit_array(argc, argv, &f, &s) : RF_EXIT_OK;
+    else
+        rc = run_sweep(&f, &s, rank, nranks, start);
     rf_sweep_free(&s);
-    return RF_EXIT_OK;
+    return rc;
 }

@@ -1,6 +1,6 @@
 /* commands.h -- the riverforge subcommands. Each takes the argv that follows the subcommand name
  * (argv[0] is the subcommand) and returns the process exit code (common/rf_error.h). `run`,
- * `eval` and `calibrate` are MPI programs; main() initializes MPI for them alone. */
+ * `sweep`, `eval` and `calibrate` are MPI programs; main() initializes MPI for them alone. */
 #ifndef RF_COMMANDS_H
 #define RF_COMMANDS_H
 

@@ -1,5 +1,5 @@
 /* main.c -- the riverforge command line: dispatches to a subcommand (mpi/commands.h). The MPI
- * programs (run, eval, calibrate) initialize MPI; the other subcommands are plain processes. */
+ * programs (run, sweep, eval, calibrate) initialize MPI; the other subcommands are plain processes. */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +21,7 @@ static void usage(FILE *f) {
             "  dequantize  dense float32 safetensors from a checkpoint\n"
             "  export      the quantized model as transformers loads it (--format aqlm-hf)\n"
             "  vqc         simulate a variational quantum circuit on a state vector (vqc simulate)\n"
-            "  sweep       a grid of AQLM configurations, checked, as a job array (--emit-array)\n"
+            "  sweep       a grid of AQLM configurations in one MPI run, compared (or a job array)\n"
             "  report      compare runs: a table with the Pareto front, CSV, Markdown, a plot\n"
             "  eval        perplexity of the model and of a quantized checkpoint on a token file\n"
             "  calibrate   XTX statistics for run --xtx from the model's forward pass on a token file\n\n"
@@ -47,8 +47,9 @@ int main(int argc, char **argv) {
         return RF_EXIT_OK;
     }
     const char *cmd = argv[1];
-    int (*mpi_cmd)(int, char **) = !strcmp(cmd, "run")    ? rf_cmd_run
-                                   : !strcmp(cmd, "eval") ? rf_cmd_eval
+    int (*mpi_cmd)(int, char **) = !strcmp(cmd, "run")         ? rf_cmd_run
+                                   : !strcmp(cmd, "sweep")     ? rf_cmd_sweep
+                                   : !strcmp(cmd, "eval")      ? rf_cmd_eval
                                    : !strcmp(cmd, "calibrate") ? rf_cmd_calibrate
                                                                : NULL;
     if (mpi_cmd) {
@@ -63,7 +64,7 @@ int main(int argc, char **argv) {
         int (*fn)(int, char **);
     } commands[] = {{"synth", rf_cmd_synth}, {"plan", rf_cmd_plan}, {"inspect", rf_cmd_inspect},
                     {"dequantize", rf_cmd_dequantize}, {"export", rf_cmd_export},
-                    {"vqc", rf_cmd_vqc}, {"sweep", rf_cmd_sweep}, {"report", rf_cmd_report}};
+                    {"vqc", rf_cmd_vqc}, {"report", rf_cmd_report}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "riverforge: error: unknown command '%s' (riverforge --help lists them)\n", cmd);

@@ -250,13 +250,48 @@ void rf_sweep_matrix_config(const rf_sweep *s, int i, const char *name, rf_aqlm_
                              s->overrides[k].values[j].value); /* checked when parsed */
 }
 
-int rf_sweep_check_model(const rf_sweep *s, const rf_st_model *model, const char *only_regex) {
-    /* The matrices run selects, listed with a configuration every matrix of two or more weights
-     * fits (one 1-bit codebook on groups of one weight): the checks that depend on the
-     * configuration come below, per matrix and configuration. */
+/* A configuration every matrix of two or more weights fits (one 1-bit codebook on groups of one
+ * weight): the tasks run selects are listed with it, and the checks that depend on the
+ * configuration are made per matrix and configuration. */
+static rf_aqlm_config listing_config(void) {
     rf_aqlm_config listing = rf_aqlm_config_default();
     listing.num_codebooks = listing.nbits_per_codebook = listing.in_group_size =
         listing.out_group_size = 1;
+    return listing;
+}
+
+/* Matrix task's configuration in configuration i, checked against its shape. */
+static int task_config(const rf_sweep *s, int i, const rf_task *task, rf_aqlm_config *cfg) {
+    rf_sweep_matrix_config(s, i, task->name, cfg);
+    if (rf_aqlm_check_config(cfg, task->out_features, task->in_features) != RF_OK)
+        return rf_fail_prefix("configuration %s: %s [%lld, %lld]: ", s->configs[i].name,
+                              task->name, (long long)task->out_features,
+                              (long long)task->in_features);
+    return RF_OK;
+}
+
+int rf_sweep_tasks_build(const rf_sweep *s, int i, const rf_st_model *model,
+                         const char *only_regex, const rf_vit_share *vit, uint64_t run_seed,
+                         rf_task_list *list, rf_aqlm_config **cfgs) {
+    const rf_aqlm_config listing = listing_config();
+    if (rf_tasks_build(model, only_regex, &listing, vit, run_seed, list) != RF_OK) return RF_ERR;
+    *cfgs = rf_calloc((size_t)list->n, sizeof **cfgs);
+    for (int t = 0; t < list->n; t++) {
+        rf_task *task = &list->tasks[t];
+        if (task->kind != RF_TASK_AQLM) continue; /* a VIT task has no AQLM configuration */
+        if (task_config(s, i, task, &(*cfgs)[t]) != RF_OK) {
+            free(*cfgs);
+            *cfgs = NULL;
+            rf_tasks_free(list);
+            return RF_ERR;
+        }
+        task->cost = rf_aqlm_predicted_flops(task->out_features, task->in_features, &(*cfgs)[t]);
+    }
+    return RF_OK;
+}
+
+int rf_sweep_check_model(const rf_sweep *s, const rf_st_model *model, const char *only_regex) {
+    const rf_aqlm_config listing = listing_config();
     rf_task_list list;
     if (rf_tasks_build(model, only_regex, &listing, NULL, 0, &list) != RF_OK) return RF_ERR;
     int rc = RF_OK;
@@ -269,13 +304,8 @@ int rf_sweep_check_model(const rf_sweep *s, const rf_st_model *model, const char
     }
     for (int i = 0; i < s->n && rc == RF_OK; i++)
         for (int t = 0; t < list.n && rc == RF_OK; t++) {
-            const rf_task *task = &list.tasks[t];
             rf_aqlm_config cfg;
-            rf_sweep_matrix_config(s, i, task->name, &cfg);
-            if (rf_aqlm_check_config(&cfg, task->out_features, task->in_features) != RF_OK)
-                rc = rf_fail_prefix("configuration %s: %s [%lld, %lld]: ", s->configs[i].name,
-                                    task->name, (long long)task->out_features,
-                                    (long long)task->in_features);
+            rc = task_config(s, i, &list.tasks[t], &cfg);
         }
     rf_tasks_free(&list);
     return rc;

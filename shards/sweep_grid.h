@@ -25,6 +25,7 @@
 
 #include "io/safetensors.h"
 #include "kernels/aqlm/aqlm.h"
+#include "shards/tasks.h"
 
 #define RF_SWEEP_NUM_SETTINGS 11  /* every field of rf_aqlm_config */
 #define RF_SWEEP_MAX_CONFIGS 1000 /* Slurm's default MaxArraySize is 1001 */
@@ -74,6 +75,13 @@ void rf_sweep_matrix_config(const rf_sweep *s, int i, const char *name, rf_aqlm_
  * matrix ("configuration 2x8-g16: model.layers.0.self_attn.k_proj [32, 40]: in_group_size 16
  * does not divide in_features 40"), or the override that matches no matrix. */
 int rf_sweep_check_model(const rf_sweep *s, const rf_st_model *model, const char *only_regex);
+
+/* Configuration i's tasks as a run of model with only_regex, vit and run_seed has them
+ * (rf_tasks_build), with each AQLM task's own configuration in (*cfgs)[t] (malloc'd; the VIT
+ * tasks' entries are unused) and its predicted cost under it. RF_ERR as rf_sweep_check_model. */
+int rf_sweep_tasks_build(const rf_sweep *s, int i, const rf_st_model *model,
+                         const char *only_regex, const rf_vit_share *vit, uint64_t run_seed,
+                         rf_task_list *list, rf_aqlm_config **cfgs);
 
 /* Configuration i's grid settings as run flags: "--num_codebooks 2 --nbits_per_codebook 8". */
 void rf_sweep_flags(const rf_sweep *s, int i, char *buf, size_t len);

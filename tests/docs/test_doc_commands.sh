@@ -20,8 +20,9 @@
 # The iteration budget: commands run as shown, except that the long ones get flags appended, so
 # that CI stays fast. Later flags override earlier ones: every flag the docs show is still parsed
 # and used, only the amount of work shrinks.
-#   riverforge run, however invoked (riverforge, $B, build/mpi/riverforge, under mpirun), and the
-#   jobscripts (their arguments are run's):  --max_epochs 1 --steps_per_epoch 2 --init_max_iter 2,
+#   riverforge run and riverforge sweep, however invoked (riverforge, $B, build/mpi/riverforge,
+#   under mpirun), and the jobscripts (their arguments are run's):
+#                   --max_epochs 1 --steps_per_epoch 2 --init_max_iter 2,
 #       and --gen-steps 2 when the command shares vision blocks (--vit-share) or runs the embedded
 #       default (no --model); a --gen-* flag without sharing is refused.
 #   bench_aqlm      --epochs 1 --steps 2 --init_iter 2
@@ -84,7 +85,7 @@ doc_commands() {
 # budget_flags COMMAND: the flags the iteration budget appends to COMMAND (nothing for most).
 budget_flags() {
     local c=" $1 "
-    if [[ $c =~ (riverforge|\$B|\$\{B\})\"?[[:space:]]+run[[:space:]] || $c =~ jobscripts/[a-z-]+\.sbatch[[:space:]] ]]; then
+    if [[ $c =~ (riverforge|\$B|\$\{B\})\"?[[:space:]]+(run|sweep)[[:space:]] || $c =~ jobscripts/[a-z-]+\.sbatch[[:space:]] ]]; then
         local f="--max_epochs 1 --steps_per_epoch 2 --init_max_iter 2"
         if [[ $c == *" --vit-share"* || $c != *" --model"* ]]; then f+=" --gen-steps 2"; fi
         echo "$f"

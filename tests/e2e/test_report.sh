@@ -83,9 +83,8 @@ check "and the front is recomputed without it" check_csv rep2/report.csv
 check "--plot no draws nothing" test ! -e rep2/report.png
 
 # Refusals: nothing written, one line.
-expect_error "sweep without --emit-array says the in-MPI sweep is not built yet" \
-    "in-MPI sweep .* is not built yet: --emit-array FILE" \
-    "$RIVERFORGE" sweep --model "$M" --out sw2 --grid "num_codebooks=1,2"
+expect_error "sweep without --grid names the required flags" "--grid, --model and --out are required" \
+    "$RIVERFORGE" sweep --model "$M" --out sw2
 expect_error "a group size that does not divide a matrix names the configuration and matrix" \
     "configuration 1x4-g48: model\.layers\.0\..* in_group_size 48 does not divide in_features (64|128)" \
     "$RIVERFORGE" sweep --model "$M" --out sw2 --grid "in_group_size=8,48 nbits_per_codebook=4" \
@@ -101,7 +100,7 @@ expect_error "a base flag that does not fit names the flag" \
     "configuration 1x4-g8: .*--out_group_size 3 does not divide out_features" \
     "$RIVERFORGE" sweep --model "$M" --out sw2 --grid "nbits_per_codebook=4" --out_group_size 3 \
     --emit-array bad.txt
-expect_error "--override cannot go into run flags yet" "--override needs the in-MPI sweep" \
+expect_error "--override cannot go into run flags" "--override cannot go with --emit-array" \
     "$RIVERFORGE" sweep --model "$M" --out sw2 --grid "num_codebooks=1" \
     --override 'k_proj:nbits_per_codebook=4' --emit-array bad.txt
 check "no refused sweep wrote its file" test ! -e bad.txt

@@ -10,9 +10,11 @@
 #include "tests/fixtures/tmpdir.h"
 #include "task_fixtures.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/rf_error.h"
+#include "common/rf_rng.h"
 #include "shards/sweep_grid.h"
 
 static const tensor_spec TENSORS[] = {
@@ -182,6 +184,58 @@ static void test_model_check_names_configuration_and_matrix(void **state) {
     rf_st_close(&m);
 }
 
+/* A configuration's tasks: the matrices and seeds of a plain run, each AQLM task with its own
+ * configuration (the override's where it matches) and its cost under that configuration. */
+static void test_tasks_carry_their_configuration(void **state) {
+    rf_st_model m;
+    open_model(state, "model.safetensors", TENSORS, NT, &m);
+    rf_aqlm_config base = tiny_config();
+    rf_sweep s;
+    assert_int_equal(rf_sweep_parse("num_codebooks=1,2", "down_proj:in_group_size=8", &base, &s),
+                     RF_OK);
+    rf_task_list plain, list;
+    rf_aqlm_config *cfgs;
+    assert_int_equal(rf_sweep_tasks_build(&s, 1, &m, NULL, NULL, 9, &list, &cfgs), RF_OK);
+    assert_int_equal(list.n, 3);
+    for (int t = 0; t < list.n; t++) {
+        const rf_task *task = &list.tasks[t];
+        const int down = strstr(task->name, "down_proj") != NULL;
+        assert_int_equal(cfgs[t].num_codebooks, 2);
+        assert_int_equal(cfgs[t].in_group_size, down ? 8 : base.in_group_size);
+        assert_true(task->cost == rf_aqlm_predicted_flops(task->out_features, task->in_features,
+                                                          &cfgs[t]));
+        assert_true(task->seed == rf_task_seed(9, task->name)); /* a plain run's seed */
+    }
+    free(cfgs);
+    rf_tasks_free(&list);
+    rf_sweep_free(&s);
+
+    /* without overrides, the same tasks in the same order as a plain run of the configuration */
+    assert_int_equal(rf_sweep_parse("in_group_size=4,8", NULL, &base, &s), RF_OK);
+    assert_int_equal(rf_sweep_tasks_build(&s, 1, &m, "self_attn", NULL, 9, &list, &cfgs), RF_OK);
+    assert_int_equal(rf_tasks_build(&m, "self_attn", &s.configs[1].cfg, NULL, 9, &plain), RF_OK);
+    assert_int_equal(list.n, plain.n);
+    for (int t = 0; t < list.n; t++) {
+        assert_string_equal(list.tasks[t].name, plain.tasks[t].name);
+        assert_true(list.tasks[t].cost == plain.tasks[t].cost);
+        assert_true(list.tasks[t].seed == plain.tasks[t].seed);
+        assert_memory_equal(&cfgs[t], &s.configs[1].cfg, sizeof cfgs[t]);
+    }
+    free(cfgs);
+    rf_tasks_free(&list);
+    rf_tasks_free(&plain);
+    rf_sweep_free(&s);
+
+    /* a configuration that does not fit is refused by name, nothing left allocated */
+    assert_int_equal(rf_sweep_parse("in_group_size=4,16", NULL, &base, &s), RF_OK);
+    assert_int_equal(rf_sweep_tasks_build(&s, 1, &m, NULL, NULL, 9, &list, &cfgs), RF_ERR);
+    assert_non_null(strstr(rf_last_error(), "configuration 1x2-g16: model.layers.0.mlp.down_proj"));
+    assert_null(cfgs);
+    assert_int_equal(list.n, 0);
+    rf_sweep_free(&s);
+    rf_st_close(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expands_in_order_with_names),
@@ -191,6 +245,7 @@ int main(void) {
         cmocka_unit_test(test_refusals_name_flag_and_setting),
         cmocka_unit_test_setup_teardown(test_model_check_names_configuration_and_matrix, make_dir,
                                         remove_dir),
+        cmocka_unit_test_setup_teardown(test_tasks_carry_their_configuration, make_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
