@@ -8,7 +8,6 @@
 #define SV_R double
 #define SV_FN(x) x##_c128
 #define SV_VC 2     /* complex numbers per 32-byte vector */
-#define SV_IDX int64_t /* shuffle index type: as wide as SV_R */
 #define SV_IS_C128 1
 #include "kernels/statevec/statevec_impl.h"
 #include "kernels/statevec/statevec_ref_impl.h"

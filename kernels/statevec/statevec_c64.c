@@ -8,7 +8,6 @@
 #define SV_R float
 #define SV_FN(x) x##_c64
 #define SV_VC 4     /* complex numbers per 32-byte vector */
-#define SV_IDX int32_t /* shuffle index type: as wide as SV_R */
 #define SV_IS_C128 0
 #include "kernels/statevec/statevec_impl.h"
 #include "kernels/statevec/statevec_ref_impl.h"
