@@ -24,7 +24,8 @@ cmake --build build-fuzz -j"$(nproc)" --target "${HARNESSES[@]/#/fuzz_}" >/dev/n
 # own are suppressed (tests/sanitizers/lsan.supp: each one says why it is not ours).
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SKYLAKEX} OMP_NUM_THREADS=1
+export OMP_NUM_THREADS=1
+export PATH=/usr/lib/llvm-16/bin:$PATH # llvm-symbolizer: reports with file:line
 mkdir -p build-fuzz/findings
 failed=()
 for h in "${HARNESSES[@]}"; do

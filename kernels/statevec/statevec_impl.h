@@ -67,6 +67,14 @@ static inline void pair_run_grad(R *restrict p0, R *restrict p1, R *restrict l0,
  * Re c) and cs = (-Im c, Im c) per complex lane and swap exchanging re and im. ---- */
 
 #define SV_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+/* Each precision's cloned functions get names of their own: clang puts the resolver of a static
+ * clone set in a COMDAT group named after the function, and the linker would keep the c64 one
+ * for the c128 file too (the clang fuzz build, tests/fuzz, links both). */
+#define tile_fwd SV_FN(tile_fwd)
+#define tile_grad SV_FN(tile_grad)
+#define tile_scalar SV_FN(tile_scalar)
+#define permute_block SV_FN(permute_block)
+#define expz_group SV_FN(expz_group)
 /* inlined into every clone, so that each compiles them for its own instruction set */
 #define SV_INLINE static inline __attribute__((always_inline))
 #define VC SV_VC /* complex numbers per vector: 2 (double), 4 (float) */
