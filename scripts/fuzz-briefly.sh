@@ -7,7 +7,9 @@
 # Inputs that reach new code are kept in build-fuzz/corpus/HARNESS (the checked-in seeds stay as
 # they are); a failing input (crash, sanitizer report, failed check, leak, timeout) goes to
 # build-fuzz/findings/ and fails the script, after the other harnesses ran. docs/fuzzing.md says
-# how to replay one and how the long run went.
+# how to replay one and how the long run went. RF_FUZZ_FLAGS adds libFuzzer flags (the long run:
+# "-fork=1 -ignore_crashes=1" goes on past a finding); UBSAN_OPTIONS and LSAN_OPTIONS add to the
+# script's own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
@@ -22,8 +24,8 @@ cmake --build build-fuzz -j"$(nproc)" --target "${HARNESSES[@]/#/fuzz_}" >/dev/n
 
 # UBSan stops at its first report (the default prints and goes on); leaks of Open MPI and HDF5's
 # own are suppressed (tests/sanitizers/lsan.supp: each one says why it is not ours).
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
+export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 export OMP_NUM_THREADS=1
 export PATH=/usr/lib/llvm-16/bin:$PATH # llvm-symbolizer: reports with file:line
 mkdir -p build-fuzz/findings
@@ -36,7 +38,7 @@ for h in "${HARNESSES[@]}"; do
     echo "fuzz-briefly: $h for $SECONDS_EACH s"
     if ! "build-fuzz/tests/fuzz/fuzz_$h" "build-fuzz/corpus/$h" "tests/fuzz/corpus/$h" \
         -max_total_time="$SECONDS_EACH" -timeout="$timeout" -rss_limit_mb=4096 \
-        -artifact_prefix="build-fuzz/findings/$h-" -print_final_stats=1 \
+        -artifact_prefix="build-fuzz/findings/$h-" -print_final_stats=1 ${RF_FUZZ_FLAGS:-} \
         >"build-fuzz/findings/$h.log" 2>&1; then
         failed+=("$h")
         tail -n 40 "build-fuzz/findings/$h.log"

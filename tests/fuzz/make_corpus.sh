@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make_corpus.sh RIVERFORGE -- writes the harnesses' seed corpus into tests/fuzz/corpus/ (checked
-# in; rerun it when a format changes). RIVERFORGE is the built binary (build/mpi/riverforge).
+# make_corpus.sh RIVERFORGE [DIR] -- writes the harnesses' seed corpus into DIR, by default
+# tests/fuzz/corpus/ (checked in; rerun it when a format changes), one folder per harness.
+# RIVERFORGE is the built binary (build/mpi/riverforge). The damaged seeds that stand for
+# findings (shard_gate/header_tab.h5) are kept: they are not remade here.
 #   safetensors/  files of a few tensors (F32, F16, BF16, I8, an empty one, __metadata__) and the
 #                 weights of a 1-layer synthetic model (synth, hidden 16)
 #   st_index/     indexes over the shards fuzz_st_index.c writes, as transformers writes them
@@ -10,10 +12,10 @@
 #   h5_probe/     its xtx.h5 and the same two shards
 set -euo pipefail
 R=$(realpath "$1")
-C=$(cd "$(dirname "$0")" && pwd)/corpus
+C=${2:-$(cd "$(dirname "$0")" && pwd)/corpus}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-rm -rf "$C" && mkdir -p "$C"/{safetensors,st_index,hf_config,shard_gate,h5_probe}
+mkdir -p "$C"/{safetensors,st_index,hf_config,shard_gate,h5_probe}
 
 python3 - "$C" <<'PY'
 import json, struct, sys
@@ -64,4 +66,3 @@ for d in shard_gate h5_probe; do
     cp "$W/o/shards/model.layers.0.mlp.up_proj.h5" "$C/$d/aqlm_shard.h5"
     cp "$W/o/shards/vision_model.encoder.layers.1.self_attn.q_proj.h5" "$C/$d/vit_shard.h5"
 done
-du -sh "$C"/*
