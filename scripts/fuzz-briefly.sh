@@ -27,7 +27,7 @@ cmake --build build-fuzz -j"$(nproc)" --target "${HARNESSES[@]/#/fuzz_}" >/dev/n
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
 export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 export OMP_NUM_THREADS=1
-export PATH=/usr/lib/llvm-16/bin:$PATH # llvm-symbolizer: reports with file:line
+export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-16/bin/llvm-symbolizer # reports with file:line
 mkdir -p build-fuzz/findings
 failed=()
 for h in "${HARNESSES[@]}"; do

@@ -17,7 +17,8 @@ PACKAGES=(build-essential cmake pkg-config
           munge slurmctld slurmd slurm-client)  # the Slurm tests' private cluster
 if [ "${1:-}" = --fuzz ]; then
     PACKAGES+=(clang-16 libclang-rt-16-dev      # libFuzzer and clang's sanitizer runtimes
-               libomp-16-dev)                   # OpenMP for clang (the build needs it)
+               libomp-16-dev                    # OpenMP for clang (the build needs it)
+               llvm-16)                         # llvm-symbolizer: sanitizer reports with file:line
 fi
 missing=()
 for p in "${PACKAGES[@]}"; do
