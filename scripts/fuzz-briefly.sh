@@ -25,7 +25,10 @@ cmake --build build-fuzz -j"$(nproc)" --target "${HARNESSES[@]/#/fuzz_}" >/dev/n
 # UBSan stops at its first report (the default prints and goes on); leaks of Open MPI and HDF5's
 # own are suppressed (tests/sanitizers/lsan.supp: each one says why it is not ours).
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
-export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}
+# Full stacks for leaks, and Open MPI's plugins kept loaded, so that the suppressions can name the
+# library an allocation came from (tests/sanitizers/lsan.supp).
+export OMPI_MCA_mca_base_component_disable_dlclose=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 export OMP_NUM_THREADS=1
 export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-16/bin/llvm-symbolizer # reports with file:line
 mkdir -p build-fuzz/findings

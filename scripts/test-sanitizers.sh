@@ -15,5 +15,8 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRF_SANITIZE=ON >/de
 cmake --build build-asan -j"$(nproc)" >/dev/null
 RF_BUILD_DIR=build-asan . scripts/blas-core.sh
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0
+# Full stacks for leaks, and Open MPI's plugins kept loaded, so that the suppressions can name the
+# library an allocation came from (tests/sanitizers/lsan.supp).
+export OMPI_MCA_mca_base_component_disable_dlclose=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0
 cd build-asan && ctest --output-on-failure -E '^(slurm|export_hf|doc_commands)$' "$@"
