@@ -8,8 +8,7 @@
 # they are); a failing input (crash, sanitizer report, failed check, leak, timeout) goes to
 # build-fuzz/findings/ and fails the script, after the other harnesses ran. docs/fuzzing.md says
 # how to replay one and how the long run went. RF_FUZZ_FLAGS adds libFuzzer flags (the long run:
-# "-fork=1 -ignore_crashes=1" goes on past a finding); UBSAN_OPTIONS and LSAN_OPTIONS add to the
-# script's own.
+# "-fork=1 -ignore_crashes=1" goes on past a finding); UBSAN_OPTIONS adds to the script's own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
@@ -22,13 +21,9 @@ CC=clang-16 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRF_SANI
     -DRF_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${HARNESSES[@]/#/fuzz_}" >/dev/null
 
-# UBSan stops at its first report (the default prints and goes on); leaks of Open MPI and HDF5's
-# own are suppressed (tests/sanitizers/lsan.supp: each one says why it is not ours).
+# UBSan stops at its first report (the default prints and goes on). The harnesses start no MPI,
+# so the leaks tests/sanitizers/lsan.supp suppresses do not happen here: every leak is a finding.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
-# Full stacks for leaks, and Open MPI's plugins kept loaded, so that the suppressions can name the
-# library an allocation came from (tests/sanitizers/lsan.supp).
-export OMPI_MCA_mca_base_component_disable_dlclose=1
-export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 export OMP_NUM_THREADS=1
 export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-16/bin/llvm-symbolizer # reports with file:line
 mkdir -p build-fuzz/findings
