@@ -10,8 +10,16 @@ static _Thread_local char last_error[2048];
 static _Thread_local const char *last_field; /* a string literal of the kernel's */
 static void (*fatal_handler)(int) = NULL;
 
+/* A message is one line, whatever the names it quotes hold: a tensor or file name from a damaged
+ * or hostile file may carry a newline or a terminal escape. Control bytes become '?'. */
+static void one_line(char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 static void record(const char *field, const char *fmt, va_list ap) {
     vsnprintf(last_error, sizeof last_error, fmt, ap);
+    one_line(last_error);
     last_field = field;
 }
 
@@ -45,6 +53,7 @@ int rf_fail_prefix(const char *fmt, ...) {
     size_t m = strlen(old) < sizeof last_error - 1 - n ? strlen(old) : sizeof last_error - 1 - n;
     memcpy(last_error + n, old, m);
     last_error[n + m] = '\0';
+    one_line(last_error);
     return RF_ERR;
 }
 

@@ -26,7 +26,8 @@ enum {
     RF_EXIT_INTERRUPTED = 3, /* stopped by SIGUSR1/SIGTERM; rerun with the same --out to resume */
 };
 
-/* Records the message of a user error (printf-style, one line, no trailing newline) and returns
+/* Records the message of a user error (printf-style, one line, no trailing newline: control bytes
+ * that quoted names bring in become '?') and returns
  * RF_ERR, so that `return rf_fail("%s: truncated", path);` reads naturally. Thread-local. */
 int rf_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prefixes the recorded message with more context ("model.safetensors: " + old message). */

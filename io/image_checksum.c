@@ -31,24 +31,18 @@ void rf_image_header_fill(char *header, const void *image, size_t n) {
     format_header(header, hex, n);
 }
 
-/* The NUL padding after the line is part of the header: any changed byte of the file fails. */
-static int zeros_after_line(const char *header) {
-    const char *nl = memchr(header, '\n', RF_IMAGE_HEADER_BYTES);
-    for (const char *p = nl + 1; p < header + RF_IMAGE_HEADER_BYTES; p++)
-        if (*p) return 0;
-    return 1;
-}
-
-/* The checksum and image size the header records; RF_ERR when it is not a header of ours. */
+/* The checksum and image size the header records; RF_ERR when it is not a header of ours. The
+ * header must be byte for byte what format_header writes for what it says (sscanf alone would let
+ * other whitespace, a sign or leading zeros through), so that any changed byte of the file fails,
+ * the NUL padding after the line included. */
 static int parse_header(const char *path, const char *header, char hex[33], uint64_t *n) {
-    char line[RF_IMAGE_HEADER_BYTES + 1];
+    char line[RF_IMAGE_HEADER_BYTES + 1], canonical[RF_IMAGE_HEADER_BYTES];
     memcpy(line, header, RF_IMAGE_HEADER_BYTES);
     line[RF_IMAGE_HEADER_BYTES] = '\0';
     unsigned long long size;
-    char nl = 0;
     if (strncmp(line, MAGIC, strlen(MAGIC)) ||
-        sscanf(line + strlen(MAGIC), "%32[0-9a-f] %llu%c", hex, &size, &nl) != 3 ||
-        strlen(hex) != 32 || nl != '\n' || !zeros_after_line(header))
+        sscanf(line + strlen(MAGIC), "%32[0-9a-f] %llu", hex, &size) != 2 ||
+        (format_header(canonical, hex, size), memcmp(canonical, header, sizeof canonical)))
         return rf_fail("%s: not a riverforge HDF5 file with an image checksum (damaged, or "
                        "written by something else or an older riverforge)", path);
     *n = size;

@@ -77,6 +77,7 @@ int rf_cmd_plan(int argc, char **argv) {
     if (rc != RF_OK) {
         rf_cli_flag_error(opts, nopts); /* a kernel's setting, named as its flag */
         fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+        rf_tasks_free(&list);
         rf_st_close(&m);
         return RF_EXIT_USAGE;
     }

@@ -1,8 +1,9 @@
-# blas-core.sh -- sourced by quickstart.sh and test.sh after the build. OpenBLAS picks its kernels
-# from the CPU's model number and falls back to very old ones for a model it does not know (a newer
-# CPU, some virtual machines); riverforge --version names the kernels that fit. Unless
-# OPENBLAS_CORETYPE is already set, use them.
-advice=$(build/mpi/riverforge --version | sed -n 's/.*set OPENBLAS_CORETYPE=\([A-Z0-9]*\).*/\1/p')
+# blas-core.sh -- sourced by quickstart.sh, test.sh and test-sanitizers.sh after the build (of
+# RF_BUILD_DIR, default build/). OpenBLAS picks its kernels from the CPU's model number and falls
+# back to very old ones for a model it does not know (a newer CPU, some virtual machines);
+# riverforge --version names the kernels that fit. Unless OPENBLAS_CORETYPE is already set, use
+# them.
+advice=$("${RF_BUILD_DIR:-build}"/mpi/riverforge --version | sed -n 's/.*set OPENBLAS_CORETYPE=\([A-Z0-9]*\).*/\1/p')
 if [ -n "$advice" ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
     echo "$(basename "$0"): OpenBLAS does not recognize this CPU; using OPENBLAS_CORETYPE=$advice" >&2
     export OPENBLAS_CORETYPE=$advice

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# install-deps.sh -- the Debian 12 packages riverforge builds, runs and tests with (as root, or
-# through sudo). Idempotent: installs only what is missing.
+# install-deps.sh [--fuzz] -- the Debian 12 packages riverforge builds, runs and tests with (as
+# root, or through sudo). Idempotent: installs only what is missing. --fuzz adds what
+# scripts/fuzz-briefly.sh needs and the default build does not.
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config
           openmpi-bin libopenmpi-dev            # MPI ranks
@@ -14,6 +15,11 @@ PACKAGES=(build-essential cmake pkg-config
           python3-venv                          # scripts/pyenv.sh: the export test's environment
           gnuplot-nox                           # riverforge report's plot (report.png)
           munge slurmctld slurmd slurm-client)  # the Slurm tests' private cluster
+if [ "${1:-}" = --fuzz ]; then
+    PACKAGES+=(clang-16 libclang-rt-16-dev      # libFuzzer and clang's sanitizer runtimes
+               libomp-16-dev                    # OpenMP for clang (the build needs it)
+               llvm-16)                         # llvm-symbolizer: sanitizer reports with file:line
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

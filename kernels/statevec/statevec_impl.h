@@ -70,20 +70,19 @@ static inline void pair_run_grad(R *restrict p0, R *restrict p1, R *restrict l0,
 #define VC SV_VC /* complex numbers per vector: 2 (double), 4 (float) */
 typedef R vR __attribute__((vector_size(32)));
 typedef R vRu __attribute__((vector_size(32), aligned(sizeof(R)), may_alias)); /* unaligned */
-typedef SV_IDX vI __attribute__((vector_size(32)));
 #define LD(p) (*(const vRu *)(p))
 #define ST(p, v) (*(vRu *)(p) = (v))
 /* SWAP exchanges re and im of every complex lane; PERM_Q(v, q) exchanges complex lane i with its
  * partner i ^ 2^q (in-vector qubit q) */
 #if SV_VC == 2
-#define SWAP(v) __builtin_shuffle((v), (vI){1, 0, 3, 2})
-#define PERM_Q(v, q) __builtin_shuffle((v), (vI){2, 3, 0, 1})
+#define SWAP(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2)
+#define PERM_Q(v, q) __builtin_shufflevector((v), (v), 2, 3, 0, 1)
 #define VC_BITS 1
 #else
-#define SWAP(v) __builtin_shuffle((v), (vI){1, 0, 3, 2, 5, 4, 7, 6})
+#define SWAP(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2, 5, 4, 7, 6)
 #define PERM_Q(v, q)                                                                               \
-    ((q) == 0 ? __builtin_shuffle((v), (vI){2, 3, 0, 1, 6, 7, 4, 5})                               \
-              : __builtin_shuffle((v), (vI){4, 5, 6, 7, 0, 1, 2, 3}))
+    ((q) == 0 ? __builtin_shufflevector((v), (v), 2, 3, 0, 1, 6, 7, 4, 5)                          \
+              : __builtin_shufflevector((v), (v), 4, 5, 6, 7, 0, 1, 2, 3))
 #define VC_BITS 2
 #endif
 
@@ -156,12 +155,12 @@ SV_INLINE void vinner(R *restrict x, int64_t len, const vkron *k) {
         const vR v = LD(x + i);
         vR acc = c[0] * v + c[1] * SWAP(v);
 #if SV_VC == 2
-        const vR p = __builtin_shuffle(v, (vI){2, 3, 0, 1});
+        const vR p = __builtin_shufflevector(v, v, 2, 3, 0, 1);
         acc += c[2] * p + c[3] * SWAP(p);
 #else
-        const vR p1 = __builtin_shuffle(v, (vI){2, 3, 0, 1, 6, 7, 4, 5});
-        const vR p2 = __builtin_shuffle(v, (vI){4, 5, 6, 7, 0, 1, 2, 3});
-        const vR p3 = __builtin_shuffle(v, (vI){6, 7, 4, 5, 2, 3, 0, 1});
+        const vR p1 = __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5);
+        const vR p2 = __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3);
+        const vR p3 = __builtin_shufflevector(v, v, 6, 7, 4, 5, 2, 3, 0, 1);
         acc +=
             c[2] * p1 + c[3] * SWAP(p1) + c[4] * p2 + c[5] * SWAP(p2) + c[6] * p3 + c[7] * SWAP(p3);
 #endif

@@ -40,7 +40,9 @@
 #
 # Not run: scripts/quickstart.sh and scripts/test.sh, the README's quick start. test.sh runs the
 # test suite, which runs this test, and quickstart.sh builds into the source tree; .ci/run runs
-# both on a clean clone.
+# both on a clean clone. Nor scripts/test-sanitizers.sh and scripts/fuzz-briefly.sh
+# (docs/fuzzing.md): each builds the project again into the source tree and runs for minutes;
+# .ci/run runs them after test.sh.
 #
 # A failing command fails the test with its file, line and output; the rest of that file is skipped
 # (its commands build on the failed one). Every command's time is printed.
@@ -142,6 +144,9 @@ run_file() (
         case "$_cmd" in
         scripts/quickstart.sh* | scripts/test.sh*)
             echo "skip - $rel:$_line: $_cmd (the test suite cannot run itself; .ci/run runs it on a clean clone)"
+            continue ;;
+        scripts/test-sanitizers.sh* | scripts/fuzz-briefly.sh*)
+            echo "skip - $rel:$_line: $_cmd (its own build and minutes of running; .ci/run runs it)"
             continue ;;
         esac
         if [ "$_slurm" != "$SLURM" ]; then

@@ -4,7 +4,9 @@
  * naming the file: a byte flipped in the header (its line or its padding), the superblock, the
  * middle or the last byte; truncation (inside the header and after it); a zero-filled tail; bytes
  * appended; a plain HDF5 file without the header (refused as a shard, left alone as a user's
- * file). Writing over a damaged file repairs it. */
+ * file); the header's line spelled otherwise with the same values (a tab for its last space, which
+ * sscanf alone let through: found by tests/fuzz's shard_gate reference). Writing over a damaged
+ * file repairs it. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,6 +74,21 @@ static void test_flipped_superblock(void **state) {
 }
 static void test_flipped_middle(void **state) { flipped_at(state, 2500, "damaged HDF5 file"); }
 static void test_flipped_last(void **state) { flipped_at(state, -1, "damaged HDF5 file"); }
+
+/* The space before the size becomes another whitespace byte: the values read the same, the file
+ * is still changed, so it fails. */
+static void test_header_respelled(void **state) {
+    char path[4096], head[RF_IMAGE_HEADER_BYTES];
+    write_file(in_dir(path, state, "f.h5"));
+    int fd = open(path, O_RDWR);
+    assert_int_equal(pread(fd, head, sizeof head, 0), (ssize_t)sizeof head);
+    char *space = memchr(head, '\n', sizeof head);
+    while (*space != ' ') space--;
+    assert_int_equal(pwrite(fd, "\t", 1, space - head), 1);
+    close(fd);
+    assert_int_equal(rf_image_check(path, 1), RF_ERR);
+    assert_error_mentions(path, "image checksum");
+}
 
 static void test_truncated(void **state) {
     char path[4096];
@@ -144,6 +161,7 @@ int main(void) {
         T(test_flipped_padding),     T(test_flipped_superblock),   T(test_flipped_middle),
         T(test_flipped_last),        T(test_truncated),            T(test_zero_filled_tail),
         T(test_extended),            T(test_plain_hdf5),           T(test_fifo),
+        T(test_header_respelled),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
