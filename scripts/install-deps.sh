@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # install-deps.sh -- the Debian 12 packages riverforge builds, runs and tests with (as root, or
 # through sudo). Idempotent: installs only what is missing.
+#   install-deps.sh          the native build, its tests and the Slurm test cluster
+#   install-deps.sh --arm64  instead, the aarch64 cross build of the kernels and their unit tests
+#                            run under qemu-user (scripts/cross-arm.sh)
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config
           openmpi-bin libopenmpi-dev            # MPI ranks
@@ -14,12 +17,21 @@ PACKAGES=(build-essential cmake pkg-config
           python3-venv                          # scripts/pyenv.sh: the export test's environment
           gnuplot-nox                           # riverforge report's plot (report.png)
           munge slurmctld slurmd slurm-client)  # the Slurm tests' private cluster
+SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
+if [ "${1:-}" = --arm64 ]; then
+    # Debian's arm64 libraries install beside the native ones once dpkg knows the architecture.
+    dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
+    PACKAGES=(gcc-aarch64-linux-gnu                 # the cross compiler (C, OpenMP)
+              libc6-dev-arm64-cross                 # its C library (only recommended by it)
+              libopenblas-openmp-dev:arm64          # BLAS for aarch64, the OpenMP build as natively
+              libcmocka-dev:arm64                   # the unit tests
+              qemu-user)                            # qemu-aarch64 runs the tests on this machine
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     echo "install-deps: installed ${missing[*]}"

@@ -21,7 +21,13 @@
 #include "common/rf_error.h"
 #include "kernels/aqlm/aqlm_internal.h"
 
+/* The x86-64 levels and target_clones are x86's; elsewhere (aarch64, NEON in its baseline) the
+ * target's default flags build the one path. */
+#if defined(__x86_64__)
 #define RF_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define RF_CLONES
+#endif
 #define INLINE static inline __attribute__((always_inline))
 
 enum { LANES = 16, BLOCK = 2 * LANES };

@@ -66,7 +66,12 @@ static inline void pair_run_grad(R *restrict p0, R *restrict p1, R *restrict l0,
  * coefficient c times a vector y of complex numbers is cr * y + cs * swap(y), with cr = (Re c,
  * Re c) and cs = (-Im c, Im c) per complex lane and swap exchanging re and im. ---- */
 
+/* x86 only: elsewhere (aarch64, NEON in its baseline) the target's default flags build one path */
+#if defined(__x86_64__)
 #define SV_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define SV_CLONES
+#endif
 /* inlined into every clone, so that each compiles them for its own instruction set */
 #define SV_INLINE static inline __attribute__((always_inline))
 #define VC SV_VC /* complex numbers per vector: 2 (double), 4 (float) */

@@ -10,7 +10,12 @@ enum { VL = 16 };
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
 
+/* x86 only: elsewhere (aarch64, NEON in its baseline) the target's default flags build one path */
+#if defined(__x86_64__)
 #define RF_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define RF_CLONES
+#endif
 #define INLINE static inline __attribute__((always_inline))
 
 /* *z = tanh(*z), lane by lane (libm's tanhf is a scalar call per element and was most of the
