@@ -12,5 +12,10 @@ set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
 # helpers) are found on the host.
 set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-# -L: qemu looks up the target's dynamic loader and libraries under this prefix first.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu)
+# -L: qemu looks up the target's dynamic loader (the cross C library's) under this prefix first.
+# -E: that loader's own C library with it. Otherwise the loader searches the multiarch folders
+# first and takes libc.so.6 from libc6:arm64 (the arm64 packages pull it in), a different build of
+# glibc than the loader (Debian 12: 2.36-8cross1 beside 2.36-9+deb12u14): their private structures
+# disagree and the first pthread_create loops forever (every OpenMP or OpenBLAS thread).
+set(CMAKE_CROSSCOMPILING_EMULATOR
+    qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib)

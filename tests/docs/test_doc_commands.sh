@@ -30,7 +30,8 @@
 #
 # Not run: scripts/quickstart.sh and scripts/test.sh, the README's quick start. test.sh runs the
 # test suite, which runs this test, and quickstart.sh builds into the source tree; .ci/run runs
-# both on a clean clone.
+# both on a clean clone. Nor scripts/cross-arm.sh (the Arm build under qemu, minutes): the suite's
+# cross test (tests/cross) runs it.
 #
 # A failing command fails the test with its file, line and output; the rest of that file is skipped
 # (its commands build on the failed one). Every command's time is printed.
@@ -128,6 +129,9 @@ run_file() (
         case "$_cmd" in
         scripts/quickstart.sh* | scripts/test.sh*)
             echo "skip - $rel:$_line: $_cmd (the test suite cannot run itself; .ci/run runs it on a clean clone)"
+            continue ;;
+        scripts/cross-arm.sh*)
+            echo "skip - $rel:$_line: $_cmd (the cross test runs it: ctest -L cross)"
             continue ;;
         esac
         if [ "$_slurm" != "$SLURM" ]; then
