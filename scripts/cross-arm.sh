@@ -19,6 +19,21 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/aarch64-linux-g
       -DRF_KERNELS_ONLY=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" >/dev/null
 built=$SECONDS
+# NEON: the GNU vector-type loops must become vector FMAs (fmla on four float lanes; on two double
+# lanes for the complex128 state vector), not scalar code. neon LIB SHAPE...: LIB's aarch64 code
+# holds fmla on each SHAPE (4s, 2d).
+neon() {
+    local lib=$BUILD/kernels/$1 s n
+    shift
+    for s in "$@"; do
+        n=$(aarch64-linux-gnu-objdump -d "$lib" | grep -cE "fmla[[:space:]]+v[0-9]+\.$s") || true
+        [ "$n" -gt 0 ] || { echo "cross-arm: no NEON fmla .$s in $lib: scalar code" >&2; exit 1; }
+        echo "cross-arm: $(basename "$lib"): $n fmla .$s"
+    done
+}
+neon aqlm/librf_aqlm.a 4s
+neon statevec/librf_statevec.a 4s 2d
+neon vitgen/librf_vitgen.a 4s
 unset OPENBLAS_CORETYPE
 export OMP_NUM_THREADS=2
 # shellcheck disable=SC2086 # RF_CTEST_ARGS is a list of arguments
