@@ -27,6 +27,9 @@ double rf_sgemm_rate(int n, int reps) {
 
 const char *rf_blas_core(void) { return openblas_get_corename(); }
 
+/* x86 only: the advice is about OpenBLAS's x86 model-number table, and __builtin_cpu_supports
+ * is x86's. */
+#if defined(__x86_64__)
 const char *rf_blas_core_advice(void) {
     static const char *const before_avx2[] = {"Prescott", "Core2", "Penryn", "Dunnington",
                                               "Nehalem", "Sandybridge", "Atom"};
@@ -37,3 +40,6 @@ const char *rf_blas_core_advice(void) {
     if (!old || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return NULL;
     return __builtin_cpu_supports("avx512f") ? "SKYLAKEX" : "HASWELL";
 }
+#else
+const char *rf_blas_core_advice(void) { return NULL; }
+#endif

@@ -12,7 +12,7 @@ const char *rf_blas_core(void);
 /* OpenBLAS picks its kernels from the CPU's model number and falls back to old ones (Prescott's
  * SSE3) for a model it does not know (a newer CPU, some virtual machines): 4-6x slower products
  * here. When its pick lacks AVX2 but the CPU has it, the OPENBLAS_CORETYPE that fits (SKYLAKEX
- * with AVX-512, HASWELL with AVX2); NULL when its pick fits. */
+ * with AVX-512, HASWELL with AVX2); NULL when its pick fits, and on every CPU but x86. */
 const char *rf_blas_core_advice(void);
 
 #endif

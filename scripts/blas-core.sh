@@ -2,7 +2,8 @@
 # RF_BUILD_DIR, default build/). OpenBLAS picks its kernels from the CPU's model number and falls
 # back to very old ones for a model it does not know (a newer CPU, some virtual machines);
 # riverforge --version names the kernels that fit. Unless OPENBLAS_CORETYPE is already set, use
-# them.
+# them. The table and the advice are x86's.
+[ "$(uname -m)" = x86_64 ] || return 0
 advice=$("${RF_BUILD_DIR:-build}"/mpi/riverforge --version | sed -n 's/.*set OPENBLAS_CORETYPE=\([A-Z0-9]*\).*/\1/p')
 if [ -n "$advice" ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
     echo "$(basename "$0"): OpenBLAS does not recognize this CPU; using OPENBLAS_CORETYPE=$advice" >&2

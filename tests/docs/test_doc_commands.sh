@@ -42,7 +42,8 @@
 # test suite, which runs this test, and quickstart.sh builds into the source tree; .ci/run runs
 # both on a clean clone. Nor scripts/test-sanitizers.sh and scripts/fuzz-briefly.sh
 # (docs/fuzzing.md): each builds the project again into the source tree and runs for minutes;
-# .ci/run runs them after test.sh.
+# .ci/run runs them after test.sh. Nor scripts/cross-arm.sh (the Arm build under qemu, minutes):
+# the suite's cross test (tests/cross) runs it.
 #
 # A failing command fails the test with its file, line and output; the rest of that file is skipped
 # (its commands build on the failed one). Every command's time is printed.
@@ -147,6 +148,8 @@ run_file() (
             continue ;;
         scripts/test-sanitizers.sh* | scripts/fuzz-briefly.sh*)
             echo "skip - $rel:$_line: $_cmd (its own build and minutes of running; .ci/run runs it)"
+        scripts/cross-arm.sh*)
+            echo "skip - $rel:$_line: $_cmd (the cross test runs it: ctest -L cross)"
             continue ;;
         esac
         if [ "$_slurm" != "$SLURM" ]; then

@@ -34,9 +34,10 @@ static float *randn(rf_rng *r, int64_t n, double sd) {
     return x;
 }
 
+/* A float maximum (exact): GCC 12's aarch64 vectoriser crashes on a float -> double fmax. */
 static double max_abs(const float *a, int64_t n) {
-    double m = 0;
-    for (int64_t k = 0; k < n; k++) m = fmax(m, fabs(a[k]));
+    float m = 0;
+    for (int64_t k = 0; k < n; k++) m = fmaxf(m, fabsf(a[k]));
     return m;
 }
 

@@ -98,8 +98,9 @@ static void check_loss_grad(int quantum, const unsigned char *noise) {
     rf_paramgen_init(p, theta);
     for (int64_t j = 0; j < nt; j++) theta[j] += (float)(0.3 * rf_rng_normal(&r));
     rf_paramgen_loss(p, theta, noise, grad);
-    double m = 0;
-    for (int64_t j = 0; j < nt; j++) m = fmax(m, fabs(grad[j]));
+    /* a float maximum (exact): GCC 12's aarch64 vectoriser crashes on a float -> double fmax */
+    float m = 0;
+    for (int64_t j = 0; j < nt; j++) m = fmaxf(m, fabsf(grad[j]));
     assert_true(m > 0);
     for (int64_t j = 0; j < nt; j++) {
         const float t = theta[j], h = 1e-2f;

@@ -78,9 +78,10 @@ static void test_loss_grad_finite_differences(void **state) {
         for (int64_t k = nmlp; k < np; k++) params[k] = (float)(0.7 * rf_rng_normal(&r));
         const double loss = rf_qgp_loss_grad(S, W, sh->out, sh->in, L, H, params, grad);
         assert_true(loss > 0 && isfinite(loss));
-        double gm = 0, am = 0;
-        for (int64_t k = 0; k < nmlp; k++) gm = fmax(gm, fabs(grad[k]));
-        for (int64_t k = nmlp; k < np; k++) am = fmax(am, fabs(grad[k]));
+        /* float maxima (exact): GCC 12's aarch64 vectoriser crashes on a float -> double fmax */
+        float gm = 0, am = 0;
+        for (int64_t k = 0; k < nmlp; k++) gm = fmaxf(gm, fabsf(grad[k]));
+        for (int64_t k = nmlp; k < np; k++) am = fmaxf(am, fabsf(grad[k]));
         assert_true(am > 1e-4); /* the angles matter */
         for (int64_t k = 0; k < np; k++) {
             const double fd = secant(sh, S, W, L, H, params, params + k);
