@@ -90,7 +90,8 @@ int rf_run_eval_finish(rf_run_eval *e, int nconfigs, const char *const *outs,
     if (rc != RF_OK) return rc; /* every rank; the line is printed */
     for (int k = 0; k < nconfigs && rc == RF_OK && rank == 0; k++) {
         const rf_summary_eval *g = &got[k];
-        if (!kept[k] && rf_summary_add_eval(outs[k], g) != RF_OK) {
+        /* kept figures too: finish rewrote the summary without them */
+        if (rf_summary_add_eval(outs[k], g) != RF_OK) {
             fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
             rc = RF_ERR;
             break;

@@ -51,7 +51,8 @@ int rf_run_eval_kept(const rf_run_eval *e, const char *out, int computed_now, rf
 
 /* Collective, once every configuration's checkpoint is assembled: configuration k (folder
  * outs[k], named names[k], "" for a run) gets the figures in got[k] when kept[k] (rank 0's
- * values count), else computes them; rank 0 adds them to each summary.json and prints them.
+ * values count), else computes them; rank 0 adds them to each summary.json (rewritten by the
+ * finish, kept figures too) and prints them.
  * Returns RF_OK, or RF_ERR on every rank with its line printed once. */
 int rf_run_eval_finish(rf_run_eval *e, int nconfigs, const char *const *outs,
                        const char *const *names, const int *kept, rf_summary_eval *got);
