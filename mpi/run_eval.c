@@ -46,7 +46,8 @@ static rf_summary_eval wanted(const rf_run_eval *e) {
                              .sequences = e->nseq};
 }
 
-int rf_run_eval_kept(const rf_run_eval *e, const char *out, int computed_now, rf_summary_eval *got) {
+int rf_run_eval_kept(const rf_run_eval *e, const char *out, int computed_now,
+                     rf_summary_eval *got) {
     const rf_summary_eval want = wanted(e);
     return !computed_now && rf_summary_find_eval(out, &want, got);
 }

@@ -34,8 +34,9 @@ assert s["eval_sequences"] == 8 and s["eval_predicted_tokens"] == 8 * 63
 assert s["complete"] and s["perplexity"] != s["dense_perplexity"]' \
     "$WORK/run/summary.json" "$WORK/eval.txt" "$T"
 check "the terminal summary prints the figures" bash -c "'$RIVERFORGE' run --model '$M' --out '$WORK/run' \
-    --num_codebooks 1 --nbits_per_codebook 8 --in_group_size 8 ${QUICK[*]} --eval-tokens '$T' --eval-seqlen 64 --eval-nsamples 8 \
-    | tee '$WORK/rerun.txt' | grep -E '^riverforge: perplexity [0-9.]+ \\(dense [0-9.]+, ratio [0-9.]+\\) on 8 windows'"
+    --num_codebooks 1 --nbits_per_codebook 8 --in_group_size 8 ${QUICK[*]} --eval-tokens '$T' \
+    --eval-seqlen 64 --eval-nsamples 8 | tee '$WORK/rerun.txt' \
+    | grep -E '^riverforge: perplexity [0-9.]+ \\(dense [0-9.]+, ratio [0-9.]+\\) on 8 windows'"
 check "a rerun of a complete run keeps the recorded figures" grep -q "as recorded" "$WORK/rerun.txt"
 check "and its summary still has them" python3 -c '
 import json, sys
@@ -61,6 +62,19 @@ text = open(sys.argv[1]).read()
 for name in (\"1x6-g8\", \"1x8-g8\"):
     p = json.load(open(sys.argv[2] + \"/\" + name + \"/summary.json\"))[\"perplexity\"]
     assert \"%.4f\" % p in text, (name, p)' '$WORK/report.txt' '$WORK/sweep'"
+cp "$WORK/sweep/1x6-g8/summary.json" "$WORK/sweep-1x6-before.json"
+rm "$(ls "$WORK"/sweep/1x6-g8/shards/*.h5 | head -n1)"
+check "a sweep rerun after a lost shard" bash -c "'$RIVERFORGE' sweep --model '$M' --out '$WORK/sweep' \
+    --grid nbits_per_codebook=6,8 --num_codebooks 1 --in_group_size 8 ${QUICK[*]} \
+    --eval-tokens '$T' --eval-seqlen 64 >'$WORK/sweep-rerun.txt'"
+check "recomputes only the configuration whose checkpoint is new" bash -c "\
+    grep -q '^riverforge: 1x8-g8: perplexity .*as recorded' '$WORK/sweep-rerun.txt' && \
+    grep '^riverforge: 1x6-g8: perplexity' '$WORK/sweep-rerun.txt' | grep -vq 'as recorded'"
+check "and gets the same figure (same shard, same checkpoint)" python3 -c '
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["perplexity"] == b["perplexity"] and a["dense_perplexity"] == b["dense_perplexity"]' \
+    "$WORK/sweep-1x6-before.json" "$WORK/sweep/1x6-g8/summary.json"
 
 # Refused before any work: exit 2, one line, no shard.
 python3 -c '
