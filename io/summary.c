@@ -243,3 +243,52 @@ void rf_summary_print_tables(FILE *f, const rf_summary_row *rows, int n) {
     print_aqlm_table(f, rows, n);
     print_vit_table(f, rows, n);
 }
+
+static json_t *load_summary(const char *out_dir, char *path, size_t len) {
+    snprintf(path, len, "%s/summary.json", out_dir);
+    return json_load_file(path, 0, NULL);
+}
+
+int rf_summary_add_eval(const char *out_dir, const rf_summary_eval *e) {
+    char path[4096];
+    json_t *root = load_summary(out_dir, path, sizeof path);
+    if (!root) return rf_fail("%s: cannot read the summary to add the perplexity", path);
+    json_t *fields = json_pack("{s:f, s:f, s:f, s:s, s:i, s:I, s:I}", "perplexity", e->perplexity,
+                               "dense_perplexity", e->dense_perplexity, "perplexity_ratio",
+                               e->perplexity / e->dense_perplexity, "eval_tokens", e->tokens,
+                               "eval_seqlen", e->seqlen, "eval_sequences",
+                               (json_int_t)e->sequences, "eval_predicted_tokens",
+                               (json_int_t)e->predicted);
+    rf_check(fields && json_object_update(root, fields) == 0, "cannot build the summary JSON");
+    json_decref(fields);
+    char *text = json_dumps(root, JSON_INDENT(1));
+    json_decref(root);
+    rf_check(text, "cannot serialize summary JSON");
+    const void *part[2] = {text, "\n"};
+    const size_t size[2] = {strlen(text), 1};
+    int rc = rf_atomic_write(path, 2, part, size);
+    free(text);
+    return rc;
+}
+
+int rf_summary_find_eval(const char *out_dir, const rf_summary_eval *want, rf_summary_eval *got) {
+    char path[4096];
+    json_t *root = load_summary(out_dir, path, sizeof path);
+    const char *tokens = NULL;
+    int complete = 0, seqlen = 0;
+    json_int_t sequences = 0, predicted = 0;
+    double ppl = 0, dense = 0;
+    int found = root &&
+                json_unpack(root, "{s:b, s:F, s:F, s:s, s:i, s:I, s:I}", "complete", &complete,
+                            "perplexity", &ppl, "dense_perplexity", &dense, "eval_tokens", &tokens,
+                            "eval_seqlen", &seqlen, "eval_sequences", &sequences,
+                            "eval_predicted_tokens", &predicted) == 0 &&
+                complete && !strcmp(tokens, want->tokens) && seqlen == want->seqlen &&
+                sequences == want->sequences;
+    if (found)
+        *got = (rf_summary_eval){.tokens = want->tokens, .seqlen = seqlen, .sequences = sequences,
+                                 .predicted = predicted, .perplexity = ppl,
+                                 .dense_perplexity = dense};
+    json_decref(root);
+    return found;
+}

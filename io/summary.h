@@ -8,6 +8,9 @@
  * Rows have "kind": "aqlm" (a quantized matrix) or "vit" (a generated shared-block matrix, with
  * its method, shared_from, rel_w_err, shared_rel_w_err, baseline_rel_w_err, beats_baseline,
  * params, ...); with vit rows, "totals" has a "vit" object summing them.
+ * A run with --eval-tokens adds, once checkpoint.h5 is assembled (rf_summary_add_eval):
+ * "perplexity" (quantized), "dense_perplexity", "perplexity_ratio", "eval_tokens" (the file),
+ * "eval_seqlen", "eval_sequences", "eval_predicted_tokens".
  * "complete" is true only when every task is done and checkpoint.h5 was assembled: an interrupted
  * run writes the tasks done so far with "complete": false, and a run whose assembly failed says
  * false with "assembly_error", the reason (the key is absent otherwise).
@@ -62,6 +65,20 @@ int rf_summary_write(const char *out_dir, const rf_summary *s);
  * when the summary cannot be written either, both reasons, and an earlier summary.json is
  * removed. */
 int rf_summary_write_run(const char *out_dir, rf_summary *s, int assembly_status);
+
+/* The perplexity of a run's checkpoint on a token file (mpi/run_eval.h). */
+typedef struct {
+    const char *tokens;            /* the token file */
+    int seqlen;
+    int64_t sequences, predicted;  /* windows evaluated; positions predicted */
+    double perplexity, dense_perplexity;
+} rf_summary_eval;
+
+/* Adds e's fields to OUT/summary.json (rewritten atomically). RF_ERR naming the file. */
+int rf_summary_add_eval(const char *out_dir, const rf_summary_eval *e);
+/* Whether OUT/summary.json is complete and records figures for the same token file, seqlen and
+ * sequences as want: then *got gets them (got->tokens points into want) and 1 is returned. */
+int rf_summary_find_eval(const char *out_dir, const rf_summary_eval *want, rf_summary_eval *got);
 
 /* The tables a finished run prints: the AQLM matrices, one line per projection kind (q_proj, ...,
  * down_proj) and shape in first-seen order, and a total; then the generated ViT matrices, one

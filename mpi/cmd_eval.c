@@ -2,11 +2,9 @@
  * perplexity of the dense model and, with --checkpoint, of the quantized one (its AQLM matrices
  * dequantized per layer), on the non-overlapping --seqlen windows of a token file.
  *
- * Perplexity = exp(mean over every predicted position (T-1 per window) of -log p(next token)).
- * Rank r takes the contiguous block of windows [r*n/R, (r+1)*n/R); each window's NLL sum (double)
- * goes to rank 0 in window order, which adds them in that order: the figures are the same bits
- * for any rank count at the same OMP_NUM_THREADS. --dump-logits writes rank 0's gathered logits
- * [windows, T, V] (float32 safetensors "logits") for checks against other implementations. */
+ * The figures come from mpi/perplexity.h, which run and sweep --eval-tokens share. --dump-logits
+ * writes rank 0's gathered logits [windows, T, V] (float32 safetensors "logits") for checks
+ * against other implementations. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,72 +13,15 @@
 
 #include "common/rf_error.h"
 #include "io/decoder_model.h"
-#include "io/safetensors.h"
 #include "io/tokens.h"
 #include "mpi/cli.h"
 #include "mpi/commands.h"
-#include "mpi/forward_pass.h"
+#include "mpi/perplexity.h"
 #include "mpi/rf_mpi.h"
 #include "mpi/threads.h"
 
-typedef struct {
-    double nll;       /* mean NLL per predicted token */
-    int64_t tokens;   /* predicted positions */
-    int nquantized;
-} figures;
-
-/* This rank's windows through the model: per-window NLL sums to rank 0 (in window order), and
- * the logits when dump is set. Returns RF_ERR on every rank, its line printed once, when a layer
- * cannot load or the logits cannot be written. */
-static int evaluate(const rf_dec_model *m, const rf_tokens *tok, int T, int64_t nseq, int rank,
-                    int nranks, const char *dump, figures *out) {
-    const rf_dec_config *c = &m->cfg;
-    int64_t first = nseq * rank / nranks, count = nseq * (rank + 1) / nranks - first;
-    float *embed, *norm, *head;
-    int rc = rf_dec_model_globals(m, &embed, &norm, &head);
-    rf_forward f = {.m = m, .embed = embed, .count = count, .T = T};
-    rf_forward_ids(&f, tok, 0, first);
-    float *x = rc == RF_OK ? rf_forward_run(&f) : NULL;
-    if (rf_mpi_agree(x ? RF_OK : RF_ERR) != RF_OK) rc = RF_ERR;
-    double *seq_nll = rf_calloc((size_t)count + 1, sizeof(double));
-    double *nll = rf_malloc((size_t)T * sizeof(double));
-    float *logits = dump ? rf_malloc((size_t)(count * T * c->vocab + 1) * sizeof(float)) : NULL;
-    for (int64_t s = 0; s < count && rc == RF_OK; s++) {
-        rf_dec_head(c, norm, head, x + s * T * c->hidden, T, f.ids + s * T, nll,
-                    logits ? logits + s * T * c->vocab : NULL);
-        for (int t = 0; t < T - 1; t++) seq_nll[s] += nll[t];
-    }
-    size_t bytes;
-    double *all = rc == RF_OK ? rf_mpi_gather_bytes(seq_nll, (size_t)count * sizeof(double), &bytes)
-                              : NULL;
-    float *all_logits = rc == RF_OK && dump
-                            ? rf_mpi_gather_bytes(logits, (size_t)(count * T * c->vocab) * sizeof(float),
-                                                  &bytes)
-                            : NULL;
-    if (rank == 0 && rc == RF_OK) {
-        double sum = 0;
-        for (int64_t s = 0; s < nseq; s++) sum += all[s];
-        out->tokens = nseq * (T - 1);
-        out->nll = sum / (double)out->tokens;
-        out->nquantized = f.nquantized;
-        if (dump) {
-            rf_st_entry e = {.name = "logits", .dtype = RF_DTYPE_F32, .ndim = 3,
-                             .shape = {nseq, T, c->vocab}, .data = all_logits};
-            if (rf_st_write(dump, &e, 1) != RF_OK) {
-                rc = RF_ERR;
-                fprintf(stderr, "riverforge: error: --dump-logits: %s\n", rf_last_error());
-            }
-        }
-    }
-    rc = rf_mpi_bcast_int(rc);
-    free(all_logits), free(all), free(logits), free(nll), free(seq_nll), free(x), free(f.ids);
-    if (head != embed) free(head);
-    free(embed), free(norm);
-    return rc;
-}
-
-static void print_figures(int json, int64_t nseq, int T, int nranks, const figures *d,
-                          const figures *q, const char *ckpt) {
+static void print_figures(int json, int64_t nseq, int T, int nranks, const rf_perplexity *d,
+                          const rf_perplexity *q, const char *ckpt) {
     if (json) {
         json_t *o = json_pack("{s:f, s:f, s:I, s:I}", "perplexity", exp(d->nll), "nll", d->nll,
                               "tokens", (json_int_t)d->tokens, "sequences", (json_int_t)nseq);
@@ -149,12 +90,11 @@ int rf_cmd_eval(int argc, char **argv) {
         rf_dec_model_close(&dense);
         return RF_EXIT_USAGE;
     }
-    int64_t nseq = tok.n / seqlen;
-    if (nsamples && nsamples < nseq) nseq = nsamples;
+    const int64_t nseq = rf_perplexity_windows(&tok, seqlen, nsamples);
 
-    figures d = {0}, q = {0};
-    rc = evaluate(&dense, &tok, seqlen, nseq, rank, nranks, dump, &d);
-    if (rc == RF_OK && ckpt) rc = evaluate(&quant, &tok, seqlen, nseq, rank, nranks, NULL, &q);
+    rf_perplexity d = {0}, q = {0};
+    rc = rf_perplexity_run(&dense, &tok, seqlen, nseq, dump, &d);
+    if (rc == RF_OK && ckpt) rc = rf_perplexity_run(&quant, &tok, seqlen, nseq, NULL, &q);
     if (rc == RF_OK && rank == 0) print_figures(json, nseq, seqlen, nranks, &d, ckpt ? &q : NULL, ckpt);
     rf_tokens_close(&tok);
     rf_dec_model_close(&quant);

@@ -64,7 +64,7 @@ int rf_cmd_run(int argc, char **argv) {
     rf_run_config config = {.cfg = f.cfg};
     snprintf(config.out, sizeof config.out, "%s", f.out);
     const rf_run_spec spec = {.model = f.model, .xtx = f.xtx, .only = f.only, .out = f.out,
-                              .vit = &f.vit, .seed = f.seed,
+                              .vit = &f.vit, .seed = f.seed, .eval = &f.eval,
                               .progress_interval = f.progress_interval, .opts = f.opts,
                               .nopts = RF_RUN_NUM_OPTS, .nconfigs = 1, .configs = &config};
     return rf_run_core(&spec, start);

@@ -29,7 +29,7 @@
 #include "shards/sweep_grid.h"
 #include "shards/tasks.h"
 
-enum { OWN_OPTS = 9, NUM_OPTS = OWN_OPTS + RF_AQLM_NUM_OPTS + RF_VIT_NUM_OPTS };
+enum { OWN_OPTS = 9, NUM_OPTS = OWN_OPTS + RF_AQLM_NUM_OPTS + RF_VIT_NUM_OPTS + RF_EVAL_NUM_OPTS };
 enum { FIRST_RUN_FLAG = 3 }; /* opts[FIRST_RUN_FLAG..]: flags that every array element passes to run */
 
 typedef struct {
@@ -39,6 +39,7 @@ typedef struct {
     rf_aqlm_config cfg;
     rf_cli_vit vit_flags;
     rf_vit_share vit;
+    rf_eval_flags eval;
     rf_opt opts[NUM_OPTS];
 } sweep_flags;
 
@@ -53,7 +54,8 @@ static void print_help(const sweep_flags *f) {
                 "checkpoint.h5, summary.json, summary.csv), with the same XTX and per-matrix\n"
                 "seeds as a plain run of it; at the end OUT/report.csv and OUT/report.md compare\n"
                 "them (riverforge report OUT draws the plot too). A rerun with the same --out\n"
-                "resumes every configuration.\n"
+                "resumes every configuration. --eval-tokens FILE adds each checkpoint's\n"
+                "perplexity (and the dense model's) to its summary and the report.\n"
                 "--override REGEX:SETTING=V[,SETTING=V][;...] sets matrices whose name matches\n"
                 "REGEX apart in every configuration (k_proj|v_proj:nbits_per_codebook=14).\n"
                 "--emit-array FILE instead writes one line of run flags per configuration for\n"
@@ -84,6 +86,7 @@ static int parse_flags(int argc, char **argv, int rank, sweep_flags *f) {
     memcpy(f->opts, own, sizeof own);
     rf_cli_aqlm_opts(&f->cfg, f->opts + OWN_OPTS);
     rf_cli_vit_opts(&f->vit_flags, argc, argv, f->opts + OWN_OPTS + RF_AQLM_NUM_OPTS);
+    rf_eval_opts(&f->eval, f->opts + OWN_OPTS + RF_AQLM_NUM_OPTS + RF_VIT_NUM_OPTS);
     int rc = rf_cli_parse(argc, argv, "sweep", f->opts, NUM_OPTS);
     if (rc == 1) {
         if (rank == 0) print_help(f);
@@ -96,6 +99,7 @@ static int parse_flags(int argc, char **argv, int rank, sweep_flags *f) {
                      "and run has no per-matrix settings (the sweep without --emit-array has)");
     if (rc == RF_OK && rf_cli_vit_finish(&f->vit_flags, &f->vit) != RF_OK)
         rc = rf_cli_flag_error(f->opts, NUM_OPTS);
+    if (rc == RF_OK) rc = rf_eval_flags_check(&f->eval);
     if (rc == RF_OK && f->progress_interval <= 0) rc = rf_fail("--progress-interval must be positive");
     return rc;
 }
@@ -277,7 +281,7 @@ static int run_sweep(const sweep_flags *f, const rf_sweep *s, int rank, int nran
         const rf_run_spec spec = {.model = f->model, .xtx = f->xtx, .only = f->only,
                                   .out = f->out, .overrides = f->override, .vit = &f->vit,
                                   .seed = f->seed, .progress_interval = f->progress_interval,
-                                  .opts = f->opts, .nopts = NUM_OPTS, .nconfigs = s->n,
+                                  .eval = &f->eval, .opts = f->opts, .nopts = NUM_OPTS, .nconfigs = s->n,
                                   .configs = configs};
         rc = rf_run_core(&spec, start);
     }

@@ -7,6 +7,9 @@
  *            task commits one shard into its configuration's folder (shards/task_exec.h)
  *   finish   rank 0, per configuration: summary.json/csv and, when its tasks are all done,
  *            checkpoint.h5 (shards/run_output.h)
+ *   eval     with --eval-tokens, once every checkpoint is assembled: the perplexities into the
+ *            summaries (run_eval.h); figures an earlier run recorded for an unchanged checkpoint
+ *            are kept
  */
 #include "mpi/run_core.h"
 
@@ -162,8 +165,9 @@ static int finish(const core_state *s, const rf_task_outcome *outcome, double st
     return rc == RF_OK && !all_complete ? RF_EXIT_INTERRUPTED : rc;
 }
 
-/* Runs the tasks not done; rank 0 finishes. Returns the run's status on every rank: RF_OK,
- * RF_ERR (rank 0 recorded why), or RF_EXIT_INTERRUPTED. */
+/* Runs the tasks not done; rank 0 finishes; the perplexities when asked. Returns the run's status
+ * on every rank: RF_OK, RF_ERR (rank 0 recorded why), RF_EXIT_INTERRUPTED, or RF_EXIT_USAGE (the
+ * evaluation failed; its line is printed). */
 static int work_and_finish(core_state *s, double start) {
     const int n = s->ntasks;
     unsigned char *done = rf_calloc((size_t)n, 1);
@@ -183,11 +187,21 @@ static int work_and_finish(core_state *s, double start) {
                           .progress_interval = s->sp->progress_interval};
     rf_results computed;
     rf_work_run(&work, &computed);
+    const int K = s->sp->nconfigs;
+    int *kept = rf_calloc((size_t)K, sizeof *kept);
+    rf_summary_eval *got = rf_calloc((size_t)K, sizeof *got);
     int rc = RF_OK;
     if (s->rank == 0) {
-        for (int k = 0; k < computed.n; k++)
+        int *computed_now = rf_calloc((size_t)K, sizeof *computed_now);
+        for (int k = 0; k < computed.n; k++) {
             outcome[computed.task[k]] = (rf_task_outcome){
                 .rank = computed.rank[k], .stats = *(rf_task_stats *)rf_result_at(&computed, k)};
+            computed_now[s->qconfig[computed.task[k]]] = 1;
+        }
+        /* read before finish rewrites the summaries */
+        for (int k = 0; k < K && s->eval.flags; k++)
+            kept[k] = rf_run_eval_kept(&s->eval, s->cs[k].c->out, computed_now[k], &got[k]);
+        free(computed_now);
         rc = finish(s, outcome, start);
     }
     rf_results_free(&computed);
@@ -195,7 +209,18 @@ static int work_and_finish(core_state *s, double start) {
     free(cost);
     free(outcome);
     free(done);
-    return rf_mpi_bcast_int(rc); /* rank 0's verdict is the job's */
+    rc = rf_mpi_bcast_int(rc); /* rank 0's verdict is the job's */
+    if (rc == RF_OK && s->eval.flags) {
+        const char **outs = rf_calloc((size_t)K, sizeof *outs);
+        const char **names = rf_calloc((size_t)K, sizeof *names);
+        for (int k = 0; k < K; k++) outs[k] = s->cs[k].c->out, names[k] = s->cs[k].c->name;
+        if (rf_run_eval_finish(&s->eval, K, outs, names, kept, got) != RF_OK)
+            rc = RF_EXIT_USAGE; /* its line is printed */
+        free(outs), free(names);
+    }
+    free(got);
+    free(kept);
+    return rc;
 }
 
 static void core_free(core_state *s) {
@@ -209,6 +234,7 @@ static void core_free(core_state *s) {
     free(s->qconfig);
     free(s->qtask);
     if (s->xtx) rf_xtx_close(s->xtx);
+    if (s->eval.flags) rf_run_eval_close(&s->eval);
     rf_st_close(&s->model);
 }
 

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "mpi/cli.h"
+#include "mpi/run_eval.h"
 #include "shards/sweep_grid.h"
 
 typedef struct {
@@ -40,6 +41,7 @@ typedef struct {
     const rf_vit_share *vit;
     uint64_t seed;
     double progress_interval;
+    const rf_eval_flags *eval;      /* --eval-tokens (run_eval.h); tokens NULL: none */
     const rf_opt *opts;             /* the command's flags, to name one in an error */
     int nopts;
     int nconfigs;
@@ -48,7 +50,8 @@ typedef struct {
 
 /* Collective: prepares (a bad input stops every rank with one line), resumes, runs the queue and
  * lets rank 0 write each configuration's summary and, when its tasks are all done, assemble its
- * checkpoint. Returns the exit code on every rank: RF_EXIT_OK, RF_EXIT_USAGE (bad input, or a
+ * checkpoint; with --eval-tokens, once every checkpoint is assembled, the ranks add the
+ * perplexities to the summaries (run_eval.h). Returns the exit code on every rank: RF_EXIT_OK, RF_EXIT_USAGE (bad input, or a
  * file that cannot be written; rank 0 printed the line), RF_EXIT_INTERRUPTED (a stop signal
  * came: a rerun resumes every configuration). */
 int rf_run_core(const rf_run_spec *spec, double start);

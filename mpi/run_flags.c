@@ -13,6 +13,8 @@ static void print_help(const rf_run_flags *f) {
                 "With --vit-share A:B, block B of the vision tower reuses block A's matrices\n"
                 "and a generator (qgp, paramgen, none) makes B's, committed under /vit/NAME.\n"
                 "A rerun with the same --out resumes: verified shards are kept.\n"
+                "With --eval-tokens FILE, the checkpoint's and the dense model's perplexity on\n"
+                "FILE (checked before any work) go into summary.json.\n"
                 "Without --model: an embedded synthetic Qwen3-shaped model (2 layers, hidden 256)\n"
                 "with a quick 2x8 configuration (10 epochs x 20 steps), and a 4-block vision\n"
                 "tower whose block 3 reuses block 2's matrices (--vit-share " RF_EMBEDDED_VIT_SHARE ").\n"
@@ -41,6 +43,7 @@ int rf_run_flags_parse(int argc, char **argv, int rank, rf_run_flags *f) {
     memcpy(f->opts, own, sizeof own);
     rf_cli_aqlm_opts(&f->cfg, f->opts + 7);
     rf_cli_vit_opts(&f->vit_flags, argc, argv, f->opts + 7 + RF_AQLM_NUM_OPTS);
+    rf_eval_opts(&f->eval, f->opts + 7 + RF_AQLM_NUM_OPTS + RF_VIT_NUM_OPTS);
     if (f->embedded) f->vit_flags.share = RF_EMBEDDED_VIT_SHARE;
     int rc = rf_cli_parse(argc, argv, "run", f->opts, RF_RUN_NUM_OPTS);
     if (rc == 1) {
@@ -53,6 +56,7 @@ int rf_run_flags_parse(int argc, char **argv, int rank, rf_run_flags *f) {
                  : rf_fail("--device '%s': expected cpu or cuda", f->device);
     if (rc == RF_OK && rf_cli_vit_finish(&f->vit_flags, &f->vit) != RF_OK)
         rc = rf_cli_flag_error(f->opts, RF_RUN_NUM_OPTS);
+    if (rc == RF_OK) rc = rf_eval_flags_check(&f->eval);
     if (rc == RF_OK && f->progress_interval <= 0)
         rc = rf_fail("--progress-interval must be positive");
     return rc;

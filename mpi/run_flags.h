@@ -7,17 +7,19 @@
 #include <stdint.h>
 
 #include "mpi/cli.h"
+#include "mpi/run_eval.h"
 
 /* The embedded model's vision tower has 4 blocks; its run shares block 3 with block 2. */
 #define RF_EMBEDDED_VIT_SHARE "2:3"
 
-enum { RF_RUN_NUM_OPTS = 7 + RF_AQLM_NUM_OPTS + RF_VIT_NUM_OPTS };
+enum { RF_RUN_NUM_OPTS = 7 + RF_AQLM_NUM_OPTS + RF_VIT_NUM_OPTS + RF_EVAL_NUM_OPTS };
 
 typedef struct {
     const char *model, *out, *xtx, *only, *device;
     rf_aqlm_config cfg;
     rf_cli_vit vit_flags;
     rf_vit_share vit;
+    rf_eval_flags eval;
     uint64_t seed;
     double progress_interval;
     int embedded;                  /* no --model: the embedded default */

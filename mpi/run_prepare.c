@@ -94,6 +94,9 @@ int rf_run_prepare(core_state *s) {
     const rf_run_spec *sp = s->sp;
     int rc = rf_st_open(&s->model, sp->model);
     if (rc == RF_OK) rc = read_model_config(s);
+    /* before any work: a bad token file must not be found after the quantization */
+    if (rc == RF_OK && sp->eval && sp->eval->tokens)
+        rc = rf_run_eval_open(&s->eval, sp->eval, sp->model);
     for (int k = 0; k < sp->nconfigs && rc == RF_OK; k++) rc = build_tasks(s, &s->cs[k]);
     /* A user's file that could crash HDF5: rank 0 reads it in a child process first. */
     const int probe = rc == RF_OK && sp->xtx && s->rank == 0 ? rf_xtx_probe(sp->xtx) : rc;

@@ -21,12 +21,14 @@ typedef struct {
     rf_st_model model;
     rf_hf_config hf;          /* the model's config.json; model_type empty without one */
     rf_xtx_file *xtx;
+    rf_run_eval eval;         /* opened when sp->eval asks for one (sp->eval->tokens set) */
     config_state *cs;         /* [sp->nconfigs] */
     int ntasks;               /* every configuration's tasks */
     int *qconfig, *qtask;     /* [ntasks]: the queue, (configuration, task) at each position */
 } core_state;
 
-/* Collective: model headers and config.json; per configuration its tasks with each matrix's AQLM
+/* Collective: model headers and config.json; with --eval-tokens, the model as the forward pass
+ * reads it and the token file; per configuration its tasks with each matrix's AQLM
  * configuration; the XTX file (rank 0 probes it first); every task's XTX shape and memory;
  * rank 0: the folders and each configuration's manifest (shards/manifest.h). RF_ERR on every
  * rank when any failed (the lowest failing rank printed its line); s->rank, nranks,
