@@ -347,21 +347,23 @@ int rf_cmd_calibrate(int argc, char **argv) {
         rc = rf_fail("--nsamples %d: %s holds %lld windows of %d tokens", nsamples, tokens,
                      (long long)nseq, seqlen);
     if (nsamples) nseq = nsamples;
-    if (rf_mpi_agree(rc) == RF_OK) rc = check_memory(&m, seqlen, nseq, rank, nranks);
+    /* After each rf_mpi_agree every rank holds the same rc (the error printed once). */
+    rc = rf_mpi_agree(rc);
+    if (rc == RF_OK) rc = rf_mpi_agree(check_memory(&m, seqlen, nseq, rank, nranks));
     char dir[4200];
     int first = 0;
-    json_t *inputs = NULL;
-    if (rf_mpi_agree(rc) == RF_OK && rank == 0) {
+    if (rc == RF_OK) {
         rc = rf_xtx_partial_dir(out, dir, sizeof dir);
-        if (rc == RF_OK) rc = inputs_json(&m, model, tokens, seqlen, nseq, seed, &inputs);
-        if (rc == RF_OK) rc = open_partial(out, dir, inputs, m.nlayers, nranks, &first);
-        json_decref(inputs);
+        json_t *inputs = NULL;
+        if (rc == RF_OK && rank == 0) {
+            rc = inputs_json(&m, model, tokens, seqlen, nseq, seed, &inputs);
+            if (rc == RF_OK) rc = open_partial(out, dir, inputs, m.nlayers, nranks, &first);
+            json_decref(inputs);
+        }
+        rc = rf_mpi_agree(rc);
     }
-    if (rf_mpi_agree(rc) == RF_OK && rank != 0) {
-        rf_xtx_partial_dir(out, dir, sizeof dir);
-        rc = rf_out_lock_join(dir);
-    }
-    if (rf_mpi_agree(rc) == RF_OK) {
+    if (rc == RF_OK) rc = rf_mpi_agree(rank == 0 ? RF_OK : rf_out_lock_join(dir));
+    if (rc == RF_OK) {
         first = rf_mpi_bcast_int(first);
         if (rank == 0 && first > 0)
             fprintf(stderr, "riverforge calibrate: resuming at layer %d/%d (%s holds the ones "
@@ -371,8 +373,6 @@ int rf_cmd_calibrate(int argc, char **argv) {
         if (rc == RF_OK && rank == 0)
             printf("riverforge calibrate: wrote %s (%d layers, %lld sequences of %d tokens)\n", out,
                    m.nlayers, (long long)nseq, seqlen);
-    } else {
-        rc = RF_ERR;
     }
     rf_tokens_close(&tok);
     rf_dec_model_close(&m);
