@@ -315,7 +315,7 @@ int rf_cmd_calibrate(int argc, char **argv) {
     rf_opt opts[] = {
         {"--model", RF_OPT_STRING, &model, "DIR", "Hugging Face model directory (required)"},
         {"--tokens", RF_OPT_STRING, &tokens, "FILE", "little-endian uint32 token ids (required)"},
-        {"--out", RF_OPT_STRING, &out, "FILE.h5", "the XTX file to write (required)"},
+        {"--out", RF_OPT_STRING, &out, "FILE.h5", "the XTX file to write (required); OUT.partial keeps finished layers until then"},
         {"--seqlen", RF_OPT_INT, &seqlen, "N", "tokens per sequence"},
         {"--nsamples", RF_OPT_INT, &nsamples, "N", "sequences (0: every whole window)"},
         {"--seed", RF_OPT_U64, &seed, "S", "random windows drawn from S (0: the first windows)"},
