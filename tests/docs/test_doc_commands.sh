@@ -148,6 +148,7 @@ run_file() (
             continue ;;
         scripts/test-sanitizers.sh* | scripts/fuzz-briefly.sh*)
             echo "skip - $rel:$_line: $_cmd (its own build and minutes of running; .ci/run runs it)"
+            continue ;;
         scripts/cross-arm.sh*)
             echo "skip - $rel:$_line: $_cmd (the cross test runs it: ctest -L cross)"
             continue ;;

@@ -33,10 +33,11 @@ check "report.md names them" grep -q '1x6-g8' sw/report.md
 mpirun_rf 3 sweep "${FLAGS[@]}" --out sw --grid "nbits_per_codebook=4,5,6" >rerun.log 2>&1
 check "a rerun finds all 21 shards done" grep -q "resuming: 21 of 21 shards" rerun.log
 
-# The override, and a stop in the middle: SIGUSR1 once the first task has started.
+# The override, and a stop in the middle: SIGUSR1 once the first task is done.
 OVR=(--out swo --grid "num_codebooks=1,2" --override 'k_proj|v_proj:nbits_per_codebook=6'
      --nbits_per_codebook 4)
-SLOW=(--model "$M" --xtx "$M/xtx.h5" --max_epochs 60 --steps_per_epoch 60 --init_max_iter 20
+# About a second per task on an idle core (the sweep must still be running after the lock check).
+SLOW=(--model "$M" --xtx "$M/xtx.h5" --max_epochs 300 --steps_per_epoch 100 --init_max_iter 20
       --relative_mse_tolerance 0 --seed 3)
 rc=0
 mpirun_rf 3 sweep "${SLOW[@]}" "${OVR[@]}" >stop.log 2>&1 &
@@ -44,7 +45,9 @@ sweep_pid=$!
 for _ in $(seq 300); do grep -q "start" swo/logs/rank-0.log 2>/dev/null && break; sleep 0.1; done
 expect_error "a plain run on a configuration's folder while the sweep runs" "--out.*swo/1x4-g8" \
     mpirun_rf 1 run "${SLOW[@]}" --out swo/1x4-g8
-pkill -USR1 -f "riverforge sweep --model $M --xtx $M/xtx.h5 --max_epochs 60" || true
+# the stop once a shard is done, so that the rerun has something to resume
+for _ in $(seq 600); do cat swo/logs/rank-*.log 2>/dev/null | grep -q "done in" && break; sleep 0.1; done
+pkill -USR1 -f "riverforge sweep --model $M --xtx $M/xtx.h5 --max_epochs 300" || true
 wait "$sweep_pid" || rc=$?
 check "SIGUSR1 in the middle of the sweep exits 3" test "$rc" -eq 3
 check "a configuration's summary says incomplete" grep -q '"complete": false' swo/1x4-g8/summary.json
