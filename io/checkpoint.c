@@ -16,8 +16,6 @@
  */
 #include "io/checkpoint.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,7 +32,6 @@
  * groups' name indexes. Each shard already spends more than its record on its own root. */
 #define SPACE_MARGIN ((off_t)1 << 20)
 #define SPACE_PER_RECORD 512
-#define METADATA_CACHE_BYTES ((size_t)1 << 20)
 
 /* Reads the record just copied into dst back: this verifies its checksums. */
 static int read_back(hid_t dst, const char *shard, rf_record_kind kind, const char *name) {
@@ -78,67 +75,6 @@ static off_t space_needed(int n, const char *const *shard_paths, const char *con
     return bytes;
 }
 
-/* Allocates the first `bytes` of file tmp (creating it); RF_ERR naming it and the reason, tmp
- * removed. */
-static int reserve(const char *tmp, off_t bytes) {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return rf_fail("cannot create %s: %s", tmp, strerror(errno));
-    int e = posix_fallocate(fd, 0, bytes);
-    if (close(fd) != 0 && e == 0) e = errno;
-    if (e == 0) return RF_OK;
-    unlink(tmp);
-    return rf_fail("cannot reserve %.1f MiB in %s: %s", (double)bytes / (1 << 20), tmp,
-                   strerror(e));
-}
-
-/* File access for the assembly: HDF5's default driver (sec2, straight to disk), no lock (the file
- * is renamed into place whole, and locks fail on Lustre/NFS without flock), everything still open
- * closed with the file (error paths need no per-object undo), and a metadata cache fixed at 1 MiB:
- * each object is written once and read back right after, so a larger cache (HDF5 lets it grow to
- * 32 MiB) buys nothing. */
-static hid_t assembly_fapl(void) {
-    hid_t fapl = RF_H5(H5Pcreate(H5P_FILE_ACCESS));
-    RF_H5(H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
-    RF_H5(H5Pset_file_locking(fapl, 0, 1));
-    H5AC_cache_config_t mdc = {.version = H5AC__CURR_CACHE_CONFIG_VERSION};
-    RF_H5(H5Pget_mdc_config(fapl, &mdc));
-    mdc.set_initial_size = 1;
-    mdc.initial_size = mdc.min_size = mdc.max_size = METADATA_CACHE_BYTES;
-    mdc.incr_mode = H5C_incr__off;
-    mdc.flash_incr_mode = H5C_flash_incr__off;
-    mdc.decr_mode = H5C_decr__off;
-    RF_H5(H5Pset_mdc_config(fapl, &mdc));
-    return fapl;
-}
-
-/* A new HDF5 file at tmp with every byte it will write already reserved. The reservation is made
- * once before H5Fcreate, so that HDF5 never meets a full disk, and again after it, since creating
- * the file truncated it. */
-static int create_reserved(const char *tmp, off_t bytes, hid_t *file) {
-    if (reserve(tmp, bytes) != RF_OK) return RF_ERR;
-    hid_t fapl = assembly_fapl(), fcpl = RF_H5(H5Pcreate(H5P_FILE_CREATE));
-    RF_H5(H5Pset_userblock(fcpl, RF_IMAGE_HEADER_BYTES)); /* for the image checksum */
-    *file = RF_H5(H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl));
-    RF_H5(H5Pclose(fcpl));
-    RF_H5(H5Pclose(fapl));
-    if (reserve(tmp, bytes) == RF_OK) return RF_OK;
-    RF_H5(H5Fclose(*file));
-    return RF_ERR;
-}
-
-/* Closes the finished file and cuts the reservation's unused tail: what lies past HDF5's end of
- * allocated space (read after a flush; closing writes nothing past it) is not part of the file. */
-static int close_and_trim(hid_t file, const char *tmp) {
-    hsize_t size;
-    RF_H5(H5Fflush(file, H5F_SCOPE_GLOBAL));
-    RF_H5(H5Fget_filesize(file, &size));
-    RF_H5(H5Fclose(file));
-    if (truncate(tmp, (off_t)size) == 0) return RF_OK;
-    int e = errno;
-    unlink(tmp);
-    return rf_fail("cannot truncate %s: %s", tmp, strerror(e));
-}
-
 int rf_checkpoint_assemble(const char *path, const char *config_json, const char *provenance_json,
                            int n, const char *const *shard_paths, const char *const *names,
                            const rf_record_kind *kinds) {
@@ -146,7 +82,7 @@ int rf_checkpoint_assemble(const char *path, const char *config_json, const char
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return rf_fail("%s: path too long", path);
     hid_t file;
-    if (create_reserved(tmp, space_needed(n, shard_paths, config_json, provenance_json), &file) !=
+    if (rf_h5_create_reserved(tmp, space_needed(n, shard_paths, config_json, provenance_json), &file) !=
         RF_OK)
         return rf_fail_prefix("%s: ", path);
     rf_h5_create_group(file, RF_MATRIX_GROUP); /* present even when empty: rf_matrix_list needs it */
@@ -165,7 +101,7 @@ int rf_checkpoint_assemble(const char *path, const char *config_json, const char
         return rf_fail_prefix("%s: ", path);
     }
     rf_container_write_root(file, RF_CHECKPOINT_FORMAT, config_json, provenance_json);
-    if (close_and_trim(file, tmp) != RF_OK) return rf_fail_prefix("%s: ", path);
+    if (rf_h5_close_trimmed(file, tmp) != RF_OK) return rf_fail_prefix("%s: ", path);
     if (rf_image_header_write(tmp) != RF_OK) {
         unlink(tmp);
         return RF_ERR;

@@ -56,6 +56,15 @@ void rf_h5_close(hid_t file);
 hid_t rf_h5_create_mem(const char *path);
 int rf_h5_finish(hid_t file, const char *path, int status);
 
+/* Files too large to build in memory (the checkpoint, the XTX file of calibrate) are built on
+ * disk in TMP, with every byte they can take reserved first, so that HDF5 never meets a full disk
+ * (the failure it cannot survive): rf_h5_create_reserved allocates `bytes` of TMP (RF_ERR naming
+ * it and the reason, TMP removed) and creates the file there with the image checksum's user
+ * block; rf_h5_close_trimmed closes it and cuts the reservation's unused tail (what lies past
+ * HDF5's end of allocated space). Then rf_image_header_write and rf_atomic_commit. */
+int rf_h5_create_reserved(const char *tmp, int64_t bytes, hid_t *file);
+int rf_h5_close_trimmed(hid_t file, const char *tmp);
+
 /* 1 when every link along path (absolute, or relative to loc) exists, 0 when one is missing,
  * RF_ERR when the file cannot be read there. */
 int rf_h5_exists(hid_t loc, const char *path);

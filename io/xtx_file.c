@@ -9,7 +9,8 @@
  * group's metadata and data extents, so that HDF5 cannot crash or hang the job on a damaged one.
  * Writing uses float64, chunked with Fletcher32 like every riverforge dataset, stores a matrix
  * shared by several names once (hard links), and builds the file in memory before writing it
- * atomically (h5_util.h).
+ * atomically (h5_util.h); calibrate's output, too large for that, goes through rf_xtx_writer,
+ * which builds the same file on disk (the same HDF5 calls in the same order: the same bytes).
  */
 #include "io/xtx_file.h"
 
@@ -17,12 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/rf_error.h"
 #include "common/rf_rng.h"
 #include "io/h5_container.h"
 #include "io/h5_probe.h"
 #include "io/h5_util.h"
+#include "io/image_checksum.h"
+#include "io/atomic_file.h"
 
 #define PATH_LEN 4096
 #define SYMMETRY_TOL 1e-4
@@ -201,9 +205,10 @@ int rf_xtx_fingerprint(rf_xtx_file *f, char out[17]) {
     return rc;
 }
 
-int rf_xtx_write(const char *path, int n, const char *const *names, const double *const *xtx,
-                 const int64_t *in, int64_t nsamples) {
-    hid_t file = rf_h5_create_mem(path);
+/* Writes the n entries into file: a matrix whose pointer equals an earlier entry's becomes a hard
+ * link to that entry's dataset. */
+static void put_entries(hid_t file, int n, const char *const *names, const double *const *xtx,
+                        const int64_t *in, int64_t nsamples) {
     for (int i = 0; i < n; i++) {
         char p[PATH_LEN], first[PATH_LEN];
         xtx_path(p, names[i]);
@@ -221,5 +226,60 @@ int rf_xtx_write(const char *path, int n, const char *const *names, const double
         rf_h5_write_dataset(file, p, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, xtx[i]);
         rf_h5_attr_i64(file, p, "nsamples", nsamples);
     }
+}
+
+int rf_xtx_write(const char *path, int n, const char *const *names, const double *const *xtx,
+                 const int64_t *in, int64_t nsamples) {
+    hid_t file = rf_h5_create_mem(path);
+    put_entries(file, n, names, xtx, in, nsamples);
     return rf_h5_finish(file, path, RF_OK);
+}
+
+struct rf_xtx_writer {
+    hid_t file;
+    char path[PATH_LEN], tmp[PATH_LEN];
+};
+
+int rf_xtx_writer_create(rf_xtx_writer **w, const char *path, int64_t bytes) {
+    *w = rf_calloc(1, sizeof **w);
+    if (snprintf((*w)->tmp, PATH_LEN, "%s.tmp", path) >= PATH_LEN)
+        return free(*w), rf_fail("%s: path too long", path);
+    snprintf((*w)->path, PATH_LEN, "%s", path);
+    /* The datasets, and per dataset its chunk index, header and attribute, with room to spare. */
+    if (rf_h5_create_reserved((*w)->tmp, bytes + (1 << 20), &(*w)->file) != RF_OK)
+        return free(*w), rf_fail_prefix("%s: ", path);
+    return RF_OK;
+}
+
+void rf_xtx_writer_add(rf_xtx_writer *w, int n, const char *const *names,
+                       const double *const *xtx, const int64_t *in, int64_t nsamples) {
+    put_entries(w->file, n, names, xtx, in, nsamples);
+}
+
+int rf_xtx_writer_finish(rf_xtx_writer *w, int status) {
+    if (status != RF_OK) {
+        RF_H5(H5Fclose(w->file));
+        unlink(w->tmp);
+        free(w);
+        return RF_ERR;
+    }
+    int rc = rf_h5_close_trimmed(w->file, w->tmp);
+    if (rc == RF_OK && rf_image_header_write(w->tmp) != RF_OK) {
+        unlink(w->tmp);
+        rc = RF_ERR;
+    }
+    if (rc == RF_OK) rc = rf_atomic_commit(w->tmp, w->path);
+    if (rc != RF_OK) rf_fail_prefix("%s: ", w->path);
+    free(w);
+    return rc;
+}
+
+int rf_xtx_read_f64(rf_xtx_file *f, const char *name, int64_t in_features, double *xtx) {
+    char p[PATH_LEN];
+    hid_t d;
+    if (open_xtx(f, name, p, &d) != RF_OK) return RF_ERR;
+    int rc = check_type_shape(d, p, name, in_features);
+    if (rc == RF_OK) rc = rf_h5_read_dataset(d, H5T_NATIVE_DOUBLE, xtx);
+    RF_H5(H5Dclose(d));
+    return rc == RF_OK ? RF_OK : rf_fail_prefix("%s: ", f->path);
 }

@@ -31,4 +31,19 @@ int rf_xtx_read(rf_xtx_file *f, const char *name, int64_t in_features, float *xt
 int rf_xtx_write(const char *path, int n, const char *const *names, const double *const *xtx,
                  const int64_t *in, int64_t nsamples);
 
+/* The same file built on disk a few entries at a time, for files too large for memory: create
+ * reserves `bytes` (the matrices' float64 data; the metadata's room is added) in PATH.tmp; each
+ * add writes entries as rf_xtx_write does (hard links only within one add); finish, when status
+ * is RF_OK, writes the image checksum and renames PATH.tmp to PATH (RF_ERR naming PATH), else
+ * removes PATH.tmp and returns RF_ERR. Adding the entries of rf_xtx_write in the same order
+ * gives the same bytes. */
+typedef struct rf_xtx_writer rf_xtx_writer;
+int rf_xtx_writer_create(rf_xtx_writer **w, const char *path, int64_t bytes);
+void rf_xtx_writer_add(rf_xtx_writer *w, int n, const char *const *names,
+                       const double *const *xtx, const int64_t *in, int64_t nsamples);
+int rf_xtx_writer_finish(rf_xtx_writer *w, int status);
+
+/* Reads /xtx/NAME [in, in] as float64, as written (our own files: no value checks). */
+int rf_xtx_read_f64(rf_xtx_file *f, const char *name, int64_t in_features, double *xtx);
+
 #endif

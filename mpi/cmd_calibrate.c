@@ -10,10 +10,23 @@
  * they finish, then the others' as they arrive). The same OMP_NUM_THREADS gives the same file,
  * byte for byte, for any number of ranks up to 64; more ranks than chunks leave some idle.
  *
- * Memory: every rank holds its sequences' hidden states, one layer and one chunk's sums (the
- * four in^2 float64 matrices); rank 0 also holds every layer's sums until the file is written
- * (the size of the output file). */
+ * Layer by layer: once a layer is reduced, rank 0 writes it to OUT.partial/layer-N.h5
+ * (io/xtx_partial.h) and drops its sums; at the end it copies the layers into OUT.tmp one at a
+ * time and renames it to OUT. SIGUSR1/SIGTERM stop the ranks after the next layer is written
+ * (exit 3); a rerun with the same inputs (fingerprints of the model, its config.json and the
+ * token file, and the flags) resumes at the first missing layer. The layers before it run again
+ * without taps: recomputing their hidden states costs a forward pass without the dsyrk (which
+ * is most of a layer's time for small --seqlen), where saving them would write every rank's
+ * hidden states per layer ([sequences, seqlen, hidden] float32, gigabytes) and tie the resume to
+ * the rank count.
+ *
+ * Memory of a rank: its sequences' hidden states, the embedding, one layer's float32 weights,
+ * the activations of one sequence and one chunk's sums (the four in^2 float64 matrices); rank 0
+ * also one layer's total, the chunk it receives and the layer's file image (three more sets of
+ * sums). Predicted and checked against the node before any work (predict_bytes). */
 #include <cblas.h>
+#include <libgen.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,24 +35,32 @@
 #include "common/rf_log.h"
 #include "io/decoder_model.h"
 #include "io/tokens.h"
+#include "io/xtx_partial.h"
 #include "io/xtx_file.h"
 #include "mpi/cli.h"
 #include "mpi/commands.h"
+#include "mpi/driver.h"
 #include "mpi/forward_pass.h"
 #include "mpi/rf_mpi.h"
 #include "mpi/threads.h"
+#include "shards/manifest.h"
+#include "shards/out_lock.h"
+#include "shards/tasks.h"
 
 enum { MAX_CHUNKS = 64 };
 
 typedef struct {
-    int rank, nranks, nlayers, layer;
+    const rf_dec_model *m;
+    const char *dir;           /* OUT.partial */
+    int rank, nranks, nlayers, first; /* first: the first layer whose sums this run computes */
     int64_t nseq, nchunks, T;
     int64_t chunk, chunk_end; /* this rank's current chunk and the end of its chunks */
     int64_t seq;              /* the global index of the next sequence this rank finishes */
     int dims[RF_TAP_COUNT];
     double *acc[RF_TAP_COUNT]; /* the current chunk's sums [in, in] (upper triangle) */
     double *xd;                /* one tap input in float64 [T, max in] */
-    double **total;            /* rank 0: [layer * 4 + tap] sums over every chunk */
+    double *total[RF_TAP_COUNT]; /* rank 0: the current layer's sums over every chunk */
+    int failed;                /* a layer file could not be written (every rank knows) */
     double start;
 } calib;
 
@@ -50,7 +71,7 @@ static int64_t size2(const calib *c, int t) { return (int64_t)c->dims[t] * c->di
 
 static void fold(calib *c, double *const chunk[RF_TAP_COUNT]) {
     for (int t = 0; t < RF_TAP_COUNT; t++) {
-        double *dst = c->total[c->layer * RF_TAP_COUNT + t];
+        double *dst = c->total[t];
         for (int64_t i = 0; i < size2(c, t); i++) dst[i] += chunk[t][i];
     }
 }
@@ -76,62 +97,181 @@ static void tap(void *ctx, rf_dec_tap t, const float *x, int64_t rows, int cols)
     if (c->seq == chunk_start(c, c->chunk + 1)) chunk_done(c);
 }
 
-static void layer_done(void *ctx, int layer, double tokens_per_s) {
-    calib *c = ctx;
-    if (c->rank == 0) { /* the other ranks' chunks, in chunk order */
-        double *buf[RF_TAP_COUNT];
-        for (int t = 0; t < RF_TAP_COUNT; t++) buf[t] = rf_malloc((size_t)size2(c, t) * sizeof(double));
-        int r = 1;
-        for (int64_t k = rank_chunk(c, 1); k < c->nchunks; k++) {
-            while (k >= rank_chunk(c, r + 1)) r++;
-            for (int t = 0; t < RF_TAP_COUNT; t++) rf_mpi_recv_doubles(buf[t], size2(c, t), r);
-            fold(c, buf);
-        }
-        for (int t = 0; t < RF_TAP_COUNT; t++) free(buf[t]);
-        double elapsed = rf_now() - c->start;
-        fprintf(stderr, "riverforge calibrate: layer %d/%d  %lld sequences  %.0f tokens/s per layer (rank 0)  "
-                "ETA %.0f s\n", layer + 1, c->nlayers, (long long)c->nseq, tokens_per_s,
-                elapsed / (layer + 1) * (c->nlayers - layer - 1));
+static const rf_dec_tap input_of[7] = {RF_TAP_QKV,     RF_TAP_QKV,     RF_TAP_QKV, RF_TAP_O,
+                                       RF_TAP_GATE_UP, RF_TAP_GATE_UP, RF_TAP_DOWN};
+
+/* Rank 0: layer L's entries (names, the sums' pointers, in_features) as rf_xtx_write takes them. */
+static void entries(const calib *c, int L, char names[7][256], const char *np[7],
+                    const double *xp[7], int64_t in[7]) {
+    rf_dec_model_matrix_names(c->m, L, names);
+    for (int i = 0; i < 7; i++) {
+        np[i] = names[i];
+        xp[i] = c->total[input_of[i]];
+        in[i] = c->dims[input_of[i]];
     }
-    c->layer++;
-    c->chunk = rank_chunk(c, c->rank);
-    c->seq = chunk_start(c, c->chunk);
 }
 
-/* Rank 0: XTX = sums / N, both triangles; then the file, with hard links for shared inputs
- * (its error printed here: the other ranks learn of it from rank 0). */
-static int write_xtx(calib *c, const rf_dec_model *m, const char *out) {
-    int64_t N = c->nseq * c->T, n = 7 * (int64_t)c->nlayers;
-    for (int64_t k = 0; k < (int64_t)c->nlayers * RF_TAP_COUNT; k++) {
-        int d = c->dims[k % RF_TAP_COUNT];
-        double *x = c->total[k];
+/* Rank 0: XTX = sums / N, both triangles, into OUT.partial/layer-L.h5; the sums start over. */
+static int write_layer(calib *c, int L) {
+    for (int t = 0; t < RF_TAP_COUNT; t++) {
+        int d = c->dims[t];
+        double *x = c->total[t];
         for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++) x[(int64_t)j * d + i] = x[(int64_t)i * d + j] /= (double)N;
+            for (int j = i; j < d; j++)
+                x[(int64_t)j * d + i] = x[(int64_t)i * d + j] /= (double)(c->nseq * c->T);
     }
-    char (*names)[7][256] = rf_malloc((size_t)c->nlayers * sizeof *names);
-    const char **np = rf_malloc((size_t)n * sizeof *np);
-    const double **xp = rf_malloc((size_t)n * sizeof *xp);
-    int64_t *in = rf_malloc((size_t)n * sizeof *in);
-    static const rf_dec_tap input_of[7] = {RF_TAP_QKV,     RF_TAP_QKV,     RF_TAP_QKV, RF_TAP_O,
-                                           RF_TAP_GATE_UP, RF_TAP_GATE_UP, RF_TAP_DOWN};
-    for (int L = 0; L < c->nlayers; L++) {
-        rf_dec_model_matrix_names(m, L, names[L]);
-        for (int i = 0; i < 7; i++) {
-            np[L * 7 + i] = names[L][i];
-            xp[L * 7 + i] = c->total[L * RF_TAP_COUNT + input_of[i]];
-            in[L * 7 + i] = c->dims[input_of[i]];
-        }
-    }
-    int rc = rf_xtx_write(out, (int)n, np, xp, in, N);
-    if (rc != RF_OK) fprintf(stderr, "riverforge: error: --out: %s\n", rf_last_error());
-    free(in), free(xp), free(np), free(names);
+    char names[7][256], path[4200];
+    const char *np[7];
+    const double *xp[7];
+    int64_t in[7];
+    entries(c, L, names, np, xp, in);
+    rf_xtx_partial_layer_path(c->dir, L, path, sizeof path);
+    int rc = rf_xtx_write(path, 7, np, xp, in, c->nseq * c->T);
+    for (int t = 0; t < RF_TAP_COUNT; t++) memset(c->total[t], 0, (size_t)size2(c, t) * sizeof(double));
     return rc;
 }
 
-static int calibrate(const rf_dec_model *m, const rf_tokens *tok, int T, int64_t nseq,
-                     uint64_t seed, int rank, int nranks, const char *out) {
+/* Rank 0 adds the other ranks' chunks in chunk order, writes the layer; then every rank learns
+ * whether that worked and whether a stop signal came to any rank (nonzero: stop). */
+static int layer_done(void *ctx, int layer, double tokens_per_s) {
+    calib *c = ctx;
+    int rc = RF_OK;
+    if (layer >= c->first) {
+        if (c->rank == 0) {
+            double *buf[RF_TAP_COUNT];
+            for (int t = 0; t < RF_TAP_COUNT; t++) buf[t] = rf_malloc((size_t)size2(c, t) * sizeof(double));
+            int r = 1;
+            for (int64_t k = rank_chunk(c, 1); k < c->nchunks; k++) {
+                while (k >= rank_chunk(c, r + 1)) r++;
+                for (int t = 0; t < RF_TAP_COUNT; t++) rf_mpi_recv_doubles(buf[t], size2(c, t), r);
+                fold(c, buf);
+            }
+            for (int t = 0; t < RF_TAP_COUNT; t++) free(buf[t]);
+            rc = write_layer(c, layer);
+        }
+        rc = rf_mpi_agree(rc); /* rank 0's error line printed by it */
+        c->chunk = rank_chunk(c, c->rank);
+        c->seq = chunk_start(c, c->chunk);
+    }
+    if (c->rank == 0 && rc == RF_OK) {
+        double elapsed = rf_now() - c->start;
+        fprintf(stderr, "riverforge calibrate: layer %d/%d %s  %lld sequences  %.0f tokens/s per layer "
+                "(rank 0)  ETA %.0f s\n", layer + 1, c->nlayers,
+                layer >= c->first ? "done" : "recomputed (resumed)", (long long)c->nseq,
+                tokens_per_s, elapsed / (layer + 1) * (c->nlayers - layer - 1));
+    }
+    if (rc != RF_OK) return c->failed = 1;
+    unsigned char stop = rf_driver_stop_signal() != 0;
+    rf_mpi_or_flags(&stop, 1);
+    return stop;
+}
+
+/* Rank 0: OUT from the layer files, one layer in memory at a time (the same bytes as one
+ * rf_xtx_write of every layer). Errors printed here: the other ranks learn of them from rank 0. */
+static int assemble(calib *c, const char *out) {
+    int64_t bytes = 0;
+    for (int t = 0; t < RF_TAP_COUNT; t++) bytes += size2(c, t) * (int64_t)sizeof(double);
+    rf_xtx_writer *w;
+    if (rf_xtx_writer_create(&w, out, bytes * c->nlayers) != RF_OK) {
+        fprintf(stderr, "riverforge: error: --out: %s\n", rf_last_error());
+        return RF_ERR;
+    }
+    int rc = RF_OK;
+    for (int L = 0; L < c->nlayers && rc == RF_OK; L++) {
+        char names[7][256], path[4200];
+        const char *np[7];
+        const double *xp[7];
+        int64_t in[7];
+        entries(c, L, names, np, xp, in);
+        rf_xtx_partial_layer_path(c->dir, L, path, sizeof path);
+        rf_xtx_file *f = NULL;
+        rc = rf_xtx_open(&f, path);
+        for (int i = 0; i < 7 && rc == RF_OK; i++)
+            if (i == 0 || xp[i] != xp[i - 1])
+                rc = rf_xtx_read_f64(f, np[i], in[i], c->total[input_of[i]]);
+        rf_xtx_close(f);
+        if (rc == RF_OK) rf_xtx_writer_add(w, 7, np, xp, in, c->nseq * c->T);
+    }
+    rc = rf_xtx_writer_finish(w, rc);
+    if (rc != RF_OK) fprintf(stderr, "riverforge: error: --out: %s\n", rf_last_error());
+    return rc;
+}
+
+/* Predicted peak bytes of a rank holding count sequences (module comment); rank 0 holds three
+ * more sets of one layer's sums and the layer file's image. */
+static double predict_bytes(const rf_dec_model *m, int T, int64_t count, int rank0) {
     const rf_dec_config *dc = &m->cfg;
-    calib c = {.rank = rank, .nranks = nranks, .nlayers = m->nlayers, .nseq = nseq, .T = T,
+    double sums = 0, qd = (double)dc->heads * dc->head_dim;
+    const double dims[RF_TAP_COUNT] = {dc->hidden, qd, dc->hidden, dc->intermediate};
+    for (int t = 0; t < RF_TAP_COUNT; t++) sums += 8 * dims[t] * dims[t];
+    double maxd = qd > dc->intermediate ? qd : dc->intermediate;
+    maxd = maxd > dc->hidden ? maxd : dc->hidden;
+    return (double)count * T * (4.0 * dc->hidden + 4) + 4.0 * dc->vocab * dc->hidden +
+           rf_dec_layer_bytes(dc) + rf_dec_work_bytes(dc, 1, T) + 8 * T * maxd +
+           sums * (rank0 ? 5 : 1);
+}
+
+/* Every rank: the first log line, and RF_ERR (naming --nsamples) when the ranks of one node
+ * cannot all hold their peak within rf_node_memory_bytes. */
+static int check_memory(const rf_dec_model *m, int T, int64_t nseq, int rank, int nranks) {
+    int64_t nchunks = nseq < MAX_CHUNKS ? nseq : MAX_CHUNKS, most = 0;
+    for (int r = 0; r < nranks; r++) { /* the sequences of rank r's chunks */
+        int64_t a = nchunks * r / nranks, b = nchunks * (r + 1) / nranks;
+        int64_t n = nseq * b / nchunks - nseq * a / nchunks;
+        most = n > most ? n : most;
+    }
+    double r0 = predict_bytes(m, T, nseq * (nchunks / nranks) / nchunks, 1),
+           other = predict_bytes(m, T, most, 0), peak = r0 > other ? r0 : other;
+    int on_node = rf_mpi_ranks_on_node();
+    double avail = rf_node_memory_bytes();
+    if (rank == 0)
+        fprintf(stderr, "riverforge calibrate: predicted peak memory per rank %.2f GiB (rank 0 "
+                "%.2f GiB); %d ranks on this node, %.1f GiB usable\n", other / (1 << 30),
+                r0 / (1 << 30), on_node, avail / (1 << 30));
+    if (peak * on_node > avail)
+        return rf_fail("--nsamples %lld --seqlen %d: %d ranks of %.2f GiB each do not fit in the "
+                       "node's %.1f GiB usable memory; use fewer ranks per node, more nodes or "
+                       "fewer samples", (long long)nseq, T, on_node, peak / (1 << 30),
+                       avail / (1 << 30));
+    return RF_OK;
+}
+
+/* Rank 0: what the statistics come from (xtx_partial.h's inputs.json). */
+static int inputs_json(const rf_dec_model *m, const char *model, const char *tokens, int T,
+                       int64_t nseq, uint64_t seed, json_t **inputs) {
+    char mf[17], cf[17], tf[17], cfg[4200], seed_s[32];
+    snprintf(cfg, sizeof cfg, "%s/config.json", model);
+    rf_model_fingerprint(&m->st, mf);
+    if (rf_file_fingerprint(cfg, cf) != RF_OK || rf_file_fingerprint(tokens, tf) != RF_OK)
+        return RF_ERR;
+    snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)seed);
+    *inputs = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:i}", "model_fingerprint", mf,
+                        "config_fingerprint", cf, "tokens_fingerprint", tf, "seqlen", T,
+                        "nsamples", (json_int_t)nseq, "seed", seed_s, "layers", m->nlayers);
+    return RF_OK;
+}
+
+/* Rank 0: OUT's folder must exist (nothing is created for a mistyped --out); then the lock on
+ * OUT.partial and the first layer to compute. */
+static int open_partial(const char *out, const char *dir, json_t *inputs, int nlayers,
+                        int nranks, int *first) {
+    char *copy = rf_strdup(out);
+    struct stat st;
+    int ok = stat(dirname(copy), &st) == 0 && S_ISDIR(st.st_mode);
+    free(copy);
+    if (!ok) return rf_fail("--out: %s: its folder does not exist", out);
+    if (rf_out_lock_take(dir, nranks) != RF_OK) return RF_ERR;
+    return rf_xtx_partial_begin(dir, inputs, nlayers, first);
+}
+
+/* Every rank: layers [first, nlayers) into dir, then (rank 0) OUT. RF_EXIT_INTERRUPTED when a
+ * stop signal came first; errors printed. */
+static int calibrate(const rf_dec_model *m, const rf_tokens *tok, int T, int64_t nseq,
+                     uint64_t seed, int rank, int nranks, const char *dir, int first,
+                     const char *out) {
+    const rf_dec_config *dc = &m->cfg;
+    calib c = {.m = m, .dir = dir, .rank = rank, .nranks = nranks, .nlayers = m->nlayers,
+               .first = first, .nseq = nseq, .T = T,
                .nchunks = nseq < MAX_CHUNKS ? nseq : MAX_CHUNKS, .start = rf_now(),
                .dims = {dc->hidden, dc->heads * dc->head_dim, dc->hidden, dc->intermediate}};
     c.chunk = rank_chunk(&c, rank);
@@ -140,29 +280,32 @@ static int calibrate(const rf_dec_model *m, const rf_tokens *tok, int T, int64_t
     int maxd = 0;
     for (int t = 0; t < RF_TAP_COUNT; t++) {
         c.acc[t] = rf_calloc((size_t)size2(&c, t), sizeof(double));
+        if (rank == 0) c.total[t] = rf_calloc((size_t)size2(&c, t), sizeof(double));
         maxd = c.dims[t] > maxd ? c.dims[t] : maxd;
     }
     c.xd = rf_malloc((size_t)T * maxd * sizeof(double));
-    if (rank == 0) {
-        c.total = rf_malloc((size_t)c.nlayers * RF_TAP_COUNT * sizeof *c.total);
-        for (int k = 0; k < c.nlayers * RF_TAP_COUNT; k++)
-            c.total[k] = rf_calloc((size_t)size2(&c, k % RF_TAP_COUNT), sizeof(double));
-    }
     float *embed, *norm;
     int rc = rf_dec_model_globals(m, &embed, &norm, NULL);
-    rf_forward f = {.m = m, .embed = embed, .T = T, .tap = tap, .ctx = &c, .layer_done = layer_done,
-                    .count = chunk_start(&c, c.chunk_end) - c.seq};
+    rf_forward f = {.m = m, .embed = embed, .T = T, .tap = tap, .tap_from = first, .ctx = &c,
+                    .layer_done = layer_done, .count = chunk_start(&c, c.chunk_end) - c.seq};
     rf_forward_ids(&f, tok, seed, c.seq);
-    float *x = rc == RF_OK ? rf_forward_run(&f) : NULL;
-    rc = rf_mpi_agree(x ? RF_OK : RF_ERR);
-    if (rc == RF_OK && rank == 0) rc = write_xtx(&c, m, out);
-    rc = rf_mpi_bcast_int(rc);
-    for (int k = 0; rank == 0 && k < c.nlayers * RF_TAP_COUNT; k++) free(c.total[k]);
-    for (int t = 0; t < RF_TAP_COUNT; t++) free(c.acc[t]);
-    free(c.total), free(c.xd), free(x), free(f.ids), free(embed), free(norm);
+    float *x = rc == RF_OK && first < m->nlayers ? rf_forward_run(&f) : NULL;
+    if (first < m->nlayers) rc = rf_mpi_agree(x ? RF_OK : RF_ERR);
+    if (c.failed) rc = RF_ERR; /* a layer file could not be written (printed by rank 0) */
+    if (rc == RF_OK && f.stopped) {
+        if (rank == 0)
+            fprintf(stderr, "riverforge calibrate: stopped by a signal; %s holds the finished "
+                    "layers: rerun with the same flags to resume\n", dir);
+        rc = RF_EXIT_INTERRUPTED;
+    }
+    if (rc == RF_OK) {
+        if (rank == 0 && (rc = assemble(&c, out)) == RF_OK) rf_xtx_partial_remove(dir, c.nlayers);
+        rc = rf_mpi_bcast_int(rc);
+    }
+    for (int t = 0; t < RF_TAP_COUNT; t++) free(c.acc[t]), free(c.total[t]);
+    free(c.xd), free(x), free(f.ids), free(embed), free(norm);
     return rc;
 }
-
 int rf_cmd_calibrate(int argc, char **argv) {
     int rank, nranks;
     rf_mpi_setup(&rank, &nranks);
@@ -172,7 +315,7 @@ int rf_cmd_calibrate(int argc, char **argv) {
     rf_opt opts[] = {
         {"--model", RF_OPT_STRING, &model, "DIR", "Hugging Face model directory (required)"},
         {"--tokens", RF_OPT_STRING, &tokens, "FILE", "little-endian uint32 token ids (required)"},
-        {"--out", RF_OPT_STRING, &out, "FILE.h5", "the XTX file to write (required)"},
+        {"--out", RF_OPT_STRING, &out, "FILE.h5", "the XTX file to write (required); OUT.partial keeps finished layers until then"},
         {"--seqlen", RF_OPT_INT, &seqlen, "N", "tokens per sequence"},
         {"--nsamples", RF_OPT_INT, &nsamples, "N", "sequences (0: every whole window)"},
         {"--seed", RF_OPT_U64, &seed, "S", "random windows drawn from S (0: the first windows)"},
@@ -204,15 +347,35 @@ int rf_cmd_calibrate(int argc, char **argv) {
         rc = rf_fail("--nsamples %d: %s holds %lld windows of %d tokens", nsamples, tokens,
                      (long long)nseq, seqlen);
     if (nsamples) nseq = nsamples;
-    if (rf_mpi_agree(rc) == RF_OK) {
-        rc = calibrate(&m, &tok, seqlen, nseq, seed, rank, nranks, out); /* errors printed */
+    /* After each rf_mpi_agree every rank holds the same rc (the error printed once). */
+    rc = rf_mpi_agree(rc);
+    if (rc == RF_OK) rc = rf_mpi_agree(check_memory(&m, seqlen, nseq, rank, nranks));
+    char dir[4200];
+    int first = 0;
+    if (rc == RF_OK) {
+        rc = rf_xtx_partial_dir(out, dir, sizeof dir);
+        json_t *inputs = NULL;
+        if (rc == RF_OK && rank == 0) {
+            rc = inputs_json(&m, model, tokens, seqlen, nseq, seed, &inputs);
+            if (rc == RF_OK) rc = open_partial(out, dir, inputs, m.nlayers, nranks, &first);
+            json_decref(inputs);
+        }
+        rc = rf_mpi_agree(rc);
+    }
+    if (rc == RF_OK) rc = rf_mpi_agree(rank == 0 ? RF_OK : rf_out_lock_join(dir));
+    if (rc == RF_OK) {
+        first = rf_mpi_bcast_int(first);
+        if (rank == 0 && first > 0)
+            fprintf(stderr, "riverforge calibrate: resuming at layer %d/%d (%s holds the ones "
+                    "before)\n", first + 1, m.nlayers, dir);
+        rf_driver_catch_signals();
+        rc = calibrate(&m, &tok, seqlen, nseq, seed, rank, nranks, dir, first, out);
         if (rc == RF_OK && rank == 0)
             printf("riverforge calibrate: wrote %s (%d layers, %lld sequences of %d tokens)\n", out,
                    m.nlayers, (long long)nseq, seqlen);
-    } else {
-        rc = RF_ERR;
     }
     rf_tokens_close(&tok);
     rf_dec_model_close(&m);
+    if (rc == RF_EXIT_INTERRUPTED) return RF_EXIT_INTERRUPTED;
     return rc == RF_OK ? RF_EXIT_OK : RF_EXIT_USAGE;
 }

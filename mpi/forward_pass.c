@@ -24,6 +24,7 @@ float *rf_forward_run(rf_forward *f) {
     rf_dec_work *w = rf_dec_work_new(c, 1, f->T);
     double start = rf_now();
     f->nquantized = 0;
+    f->stopped = 0;
     for (int L = 0; L < f->m->nlayers; L++) {
         rf_dec_model_layer l;
         if (rf_dec_model_layer_load(f->m, L, &l) != RF_OK) {
@@ -33,10 +34,14 @@ float *rf_forward_run(rf_forward *f) {
         }
         f->nquantized += l.nquantized;
         for (int64_t s = 0; s < f->count; s++)
-            rf_dec_layer_forward(c, &l.w, w, x + s * f->T * c->hidden, 1, f->T, f->tap, f->ctx);
+            rf_dec_layer_forward(c, &l.w, w, x + s * f->T * c->hidden, 1, f->T,
+                                 L >= f->tap_from ? f->tap : NULL, f->ctx);
         rf_dec_model_layer_free(&l);
-        if (f->layer_done)
-            f->layer_done(f->ctx, L, (double)rows * (L + 1) / (rf_now() - start + 1e-9));
+        if (f->layer_done &&
+            f->layer_done(f->ctx, L, (double)rows * (L + 1) / (rf_now() - start + 1e-9))) {
+            f->stopped = L + 1 < f->m->nlayers;
+            break;
+        }
     }
     rf_dec_work_free(w);
     return x;

@@ -17,16 +17,19 @@ typedef struct {
     int64_t count;
     int T;
     rf_dec_tap_fn tap;         /* may be NULL */
+    int tap_from;              /* layers before it run without tap (a resumed calibration) */
     void *ctx;
-    /* after layer L ran over every sequence (may be NULL); tokens/s so far */
-    void (*layer_done)(void *ctx, int layer, double tokens_per_s);
+    /* after layer L ran over every sequence (may be NULL); tokens/s so far. Nonzero: stop here */
+    int (*layer_done)(void *ctx, int layer, double tokens_per_s);
     int nquantized;            /* out: matrices taken from the checkpoint */
+    int stopped;               /* out: layer_done asked to stop before the last layer ran */
 } rf_forward;
 
 /* Reads the ids of sequences [first, first + count) (tokens.h windows) into f->ids (malloc'd). */
 void rf_forward_ids(rf_forward *f, const rf_tokens *tok, uint64_t seed, int64_t first);
-/* Runs every layer; returns the hidden states [count, T, H] (malloc'd), or NULL when a layer's
- * weights fail to load (rf_last_error names the tensor). */
+/* Runs every layer (or up to the one whose layer_done said stop); returns the hidden states
+ * [count, T, H] (malloc'd), or NULL when a layer's weights fail to load (rf_last_error names the
+ * tensor). */
 float *rf_forward_run(rf_forward *f);
 
 #endif

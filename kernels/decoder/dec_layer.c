@@ -39,6 +39,21 @@ rf_dec_work *rf_dec_work_new(const rf_dec_config *c, int nseq, int T) {
     return w;
 }
 
+double rf_dec_work_bytes(const rf_dec_config *c, int nseq, int T) {
+    double N = (double)nseq * T, qd = (double)c->heads * c->head_dim,
+           kd = (double)c->kv_heads * c->head_dim;
+    return 4 * (N * (c->hidden + 2 * qd + 2 * kd + 2.0 * c->intermediate) + (double)T * T +
+                (double)T * c->head_dim);
+}
+
+double rf_dec_layer_bytes(const rf_dec_config *c) {
+    double H = c->hidden, qd = (double)c->heads * c->head_dim,
+           kd = (double)c->kv_heads * c->head_dim;
+    return 4 * (2 * H * qd + 2 * H * kd + 3 * H * c->intermediate /* matrices */
+                + qd + 2 * kd + H                                   /* biases */
+                + 2 * H + 2.0 * c->head_dim);                       /* norms */
+}
+
 void rf_dec_work_free(rf_dec_work *w) {
     if (!w) return;
     float *bufs[] = {w->xn, w->q, w->k, w->v, w->att, w->g, w->u, w->scores, w->cos_t, w->sin_t};

@@ -51,6 +51,10 @@ void rf_dec_inv_freq(const rf_dec_config *c, double *inv_freq);
 /* Scratch of the fast path for nseq sequences of T tokens (rf_dec_work_free releases it). */
 typedef struct rf_dec_work rf_dec_work;
 rf_dec_work *rf_dec_work_new(const rf_dec_config *c, int nseq, int T);
+/* The bytes rf_dec_work_new allocates, and those of one layer's float32 weights (biases counted
+ * whether the model has them or not): for memory predictions. */
+double rf_dec_work_bytes(const rf_dec_config *c, int nseq, int T);
+double rf_dec_layer_bytes(const rf_dec_config *c);
 void rf_dec_work_free(rf_dec_work *w);
 
 /* One decoder layer on x [nseq*T, H] in place. tap may be NULL. */

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # riverforge calibrate and eval on a synthetic Qwen3 under mpirun: calibrate's xtx.h5 is the same
 # bytes on 1 and 3 ranks (and with --seed's random windows on 1 and 2), `run` takes it as it is,
-# eval of the checkpoint reports the quantized perplexity (same figures on 1 and 2 ranks), and bad
+# eval of the checkpoint reports the quantized perplexity (same figures on 1 and 2 ranks), a
+# calibration stopped by SIGUSR1 once layer 1 is written exits 3, keeps its finished layers and
+# resumes on another rank count to the same bytes as an uninterrupted run (a changed token file
+# refused on resume), and bad
 # input (token ids >= vocab_size, a size not a multiple of 4, fewer tokens than one sequence, no
 # config.json, an unsupported rope_scaling, flags) exits 2 with one line and writes nothing.
 # (check_decoder.py in tests/python checks the figures themselves against transformers.)
@@ -50,6 +53,32 @@ assert abs(q["ratio"] - q["perplexity"] / e["perplexity"]) < 1e-9' "$WORK/eval1.
 check "eval: the same figures on 1 and 2 ranks" cmp "$WORK/eval1.json" "$WORK/eval2.json"
 check "eval prints the ratio" bash -c "'$RIVERFORGE' eval --model '$M' --tokens '$T' --seqlen 64 \
     --checkpoint '$WORK/out/checkpoint.h5' | grep -E 'quantized +perplexity .* ratio [0-9.]+'"
+
+# Stop and resume: SIGUSR1 once the log shows layer 1 written; the ranks stop after the layer in
+# flight, exit 3, and leave whole layers in OUT.partial and no OUT.
+M6=$WORK/model6
+"$RIVERFORGE" synth --out "$M6" --layers 6 --hidden 128 --intermediate 256 --heads 4 --kv-heads 2 \
+    --head-dim 32 --vocab 100 >/dev/null
+T6=$WORK/tokens6.bin
+tokens "$T6" 12800
+C6=(calibrate --model "$M6" --tokens "$T6" --seqlen 64)
+check "uninterrupted calibration, 6 layers" mpirun_rf 2 "${C6[@]}" --out "$WORK/full.h5"
+rc=0
+mpirun_rf 2 "${C6[@]}" --out "$WORK/stop.h5" 2>"$WORK/stop.log" &
+calib_pid=$!
+for _ in $(seq 1200); do grep -q "layer 1/6 done" "$WORK/stop.log" && break; sleep 0.05; done
+pkill -USR1 -f "riverforge calibrate --model $M6 --tokens $T6 --seqlen 64 --out $WORK/stop.h5" || true
+wait "$calib_pid" || rc=$?
+check "SIGUSR1 after layer 1 exits 3" test "$rc" -eq 3
+check "the stop leaves finished layers and no OUT" bash -c "n=\$(ls '$WORK'/stop.h5.partial/layer-*.h5 | wc -l)
+    [ \$n -ge 1 ] && [ \$n -lt 6 ] && [ ! -e '$WORK/stop.h5' ] && grep -q 'rerun with the same flags' '$WORK/stop.log'"
+cp "$T6" "$T6.changed" && printf '\x07' | dd of="$T6.changed" bs=1 seek=400 conv=notrunc 2>/dev/null
+expect_error "a changed token file refused on resume" "stop.h5.partial holds an interrupted calibration of other inputs: tokens_fingerprint" \
+    mpirun_rf 2 calibrate --model "$M6" --tokens "$T6.changed" --seqlen 64 --out "$WORK/stop.h5"
+check "resume on 3 ranks" bash -c "mpirun -np 3 --oversubscribe --bind-to none -x OMP_NUM_THREADS \
+    '$RIVERFORGE' ${C6[*]} --out '$WORK/stop.h5' 2>'$WORK/resume.log' && grep -q 'resuming at layer [2-6]/6' '$WORK/resume.log' && grep -q 'recomputed (resumed)' '$WORK/resume.log'"
+check "resumed and uninterrupted runs write the same bytes" cmp "$WORK/full.h5" "$WORK/stop.h5"
+check "the partial folder is gone" test ! -e "$WORK/stop.h5.partial"
 
 # Bad input: exit 2, one line naming the file, no output left.
 tokens "$WORK/bad-id.bin" 200 123

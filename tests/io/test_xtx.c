@@ -5,7 +5,10 @@
  * wrong shape, not floating point, NaN, not symmetric. The shape check before any allocation
  * (rf_xtx_check) names the file, the dataset and both shapes. The content fingerprint is the same
  * for the same statistics in another file and differs for a changed sampled value, nsamples or
- * name. The public case's xtx.h5 is read when present. */
+ * name. The public case's xtx.h5 is read when present. The on-disk writer (calibrate's, a few
+ * entries at a time) makes the same file as rf_xtx_write: the same values and links, its image
+ * checksum, and the same bytes but for the superblock's end-of-file address (the disk driver
+ * counts the user block in it, the in-memory image does not); a failed one leaves nothing. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/rf_error.h"
+#include "io/image_checksum.h"
 #include "io/xtx_file.h"
 
 /* ---- fixtures: a fresh temporary directory per test ---- */
@@ -347,6 +351,71 @@ static void test_fingerprint(void **state) {
     free(a);
 }
 
+static unsigned char *slurp(const char *path, long *n) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = ftell(f);
+    rewind(f);
+    unsigned char *b = malloc((size_t)*n);
+    assert_int_equal(fread(b, 1, (size_t)*n, f), (size_t)*n);
+    fclose(f);
+    return b;
+}
+
+static void test_writer_matches_write(void **state) {
+    char a[4096], b[4096], tmp[4104];
+    in_dir(a, state, "mem.h5");
+    in_dir(b, state, "disk.h5");
+    snprintf(tmp, sizeof tmp, "%s.tmp", b);
+    double *x0 = sym_matrix(24, 1.0), *x1 = sym_matrix(40, 2.0), *x2 = sym_matrix(24, 3.0);
+    const char *names[4] = {"l0.q", "l0.k", "l0.down", "l1.q"};
+    const double *xtx[4] = {x0, x0, x1, x2};
+    const int64_t in[4] = {24, 24, 40, 24};
+    assert_int_equal(rf_xtx_write(a, 4, names, xtx, in, 77), RF_OK);
+    rf_xtx_writer *w;
+    assert_int_equal(rf_xtx_writer_create(&w, b, (24 * 24 * 2 + 40 * 40) * 8), RF_OK);
+    rf_xtx_writer_add(w, 3, names, xtx, in, 77); /* layer 0, then layer 1 */
+    rf_xtx_writer_add(w, 1, names + 3, xtx + 3, in + 3, 77);
+    if (rf_xtx_writer_finish(w, RF_OK) != RF_OK) fail_msg("%s", rf_last_error());
+    assert_int_equal(access(tmp, F_OK), -1);
+    assert_int_equal(rf_image_check(b, 1), RF_OK);
+
+    rf_xtx_file *f;
+    double got[40 * 40];
+    assert_int_equal(rf_xtx_open(&f, b), RF_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rf_xtx_read_f64(f, names[i], in[i], got), RF_OK);
+        assert_memory_equal(got, xtx[i], (size_t)(in[i] * in[i]) * sizeof(double));
+    }
+    rf_xtx_close(f);
+    hid_t file = H5Fopen(b, H5F_ACC_RDONLY, H5P_DEFAULT);
+    H5O_info_t qi, ki;
+    assert_true(H5Oget_info_by_name(file, "/xtx/l0.q", &qi, H5P_DEFAULT) >= 0);
+    assert_true(H5Oget_info_by_name(file, "/xtx/l0.k", &ki, H5P_DEFAULT) >= 0);
+    assert_true(qi.addr == ki.addr);
+    H5Fclose(file);
+
+    long na, nb;
+    unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+    assert_int_equal(na, nb);
+    const long eof_field = RF_IMAGE_HEADER_BYTES + 40; /* superblock v0: end-of-file address */
+    for (long i = RF_IMAGE_HEADER_BYTES; i < na; i++)
+        if (ba[i] != bb[i] && (i < eof_field || i >= eof_field + 8))
+            fail_msg("byte %ld differs: %u vs %u", i, ba[i], bb[i]);
+    free(ba), free(bb);
+
+    /* A failed assembly leaves neither the file nor its temporary. */
+    in_dir(b, state, "failed.h5");
+    snprintf(tmp, sizeof tmp, "%s.tmp", b);
+    assert_int_equal(rf_xtx_writer_create(&w, b, 24 * 24 * 8), RF_OK);
+    rf_xtx_writer_add(w, 1, names, xtx, in, 77);
+    assert_int_equal(rf_xtx_writer_finish(w, RF_ERR), RF_ERR);
+    assert_int_equal(access(b, F_OK), -1);
+    assert_int_equal(access(tmp, F_OK), -1);
+    free(x0), free(x1), free(x2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
@@ -362,6 +431,7 @@ int main(void) {
         T(test_public_case),
         T(test_check_shape),
         T(test_fingerprint),
+        T(test_writer_matches_write),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
