@@ -30,7 +30,7 @@ import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
 T = 128            # tokens per window: training, calibration and evaluation
-STEPS, BATCH, LR = 300, 16, 3e-3
+STEPS, BATCH, LR = 200, 16, 3e-3
 NCALIB = 64        # calibration windows (8192 tokens)
 QUANT = ["--num_codebooks", "1", "--nbits_per_codebook", "6", "--in_group_size", "8",
          "--seed", "7"]
