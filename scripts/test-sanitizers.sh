@@ -5,9 +5,9 @@
 # slow under ASan for CI and covered by scripts/test.sh on the plain build: the Slurm cluster
 # (slurm), the Python clients' tests (export_hf, decoder_hf, tokens, calibrated_hf: transformers
 # and tokenizers against riverforge's files, calibrated_hf a minute of PyTorch training; eval and
-# calibrate run under ASan in eval_calibrate), the docs' commands (doc_commands), the Arm build (cross_arm64: another compiler) and the two longest
-# trainings (vit_share, public_case: minutes under ASan, no code of their own that the other
-# tests leave out).
+# calibrate run under ASan in eval_calibrate), the docs' commands (doc_commands), the Arm build
+# (cross_arm64: another compiler) and the two longest trainings (vit_share, public_case: minutes
+# under ASan, no code of their own that the other tests leave out).
 #
 # Any sanitizer report fails the test it happens in: UBSan stops at its first report, ASan's
 # exit code is 1 and LeakSanitizer's 23 where a test expects 0 or 2. Leaks that Open MPI, hwloc
