@@ -94,7 +94,9 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     rf = shlex.split(a.riverforge)
-    w = lambda name: os.path.join(a.work, name)  # noqa: E731
+
+    def w(name):
+        return os.path.join(a.work, name)
 
     tok = {}
     for part, text in (("calib", a.calib), ("eval", a.eval)):
