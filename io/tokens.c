@@ -34,8 +34,8 @@ int rf_tokens_open(rf_tokens *t, const char *path, int vocab, int seqlen) {
     t->n = st.st_size / 4;
     if (t->n < seqlen) {
         close(fd);
-        return rf_fail("%s: %lld tokens, fewer than one sequence of %d (--seqlen)", path,
-                       (long long)t->n, seqlen);
+        return rf_fail_field("tokens.seqlen", "%s: %lld tokens, fewer than one sequence of %d "
+                             "(seqlen)", path, (long long)t->n, seqlen);
     }
     void *map = mmap(NULL, t->size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);

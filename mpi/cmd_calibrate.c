@@ -20,10 +20,8 @@
  * hidden states per layer ([sequences, seqlen, hidden] float32, gigabytes) and tie the resume to
  * the rank count.
  *
- * Memory of a rank: its sequences' hidden states, the embedding, one layer's float32 weights,
- * the activations of one sequence and one chunk's sums (the four in^2 float64 matrices); rank 0
- * also one layer's total, the chunk it receives and the layer's file image (three more sets of
- * sums). Predicted and checked against the node before any work (predict_bytes). */
+ * Memory of a rank: predicted (mpi/calibrate_memory.h) and checked against the node before any
+ * work. */
 #include <cblas.h>
 #include <libgen.h>
 #include <sys/stat.h>
@@ -37,6 +35,7 @@
 #include "io/tokens.h"
 #include "io/xtx_partial.h"
 #include "io/xtx_file.h"
+#include "mpi/calibrate_memory.h"
 #include "mpi/cli.h"
 #include "mpi/commands.h"
 #include "mpi/driver.h"
@@ -46,8 +45,6 @@
 #include "shards/manifest.h"
 #include "shards/out_lock.h"
 #include "shards/tasks.h"
-
-enum { MAX_CHUNKS = 64 };
 
 typedef struct {
     const rf_dec_model *m;
@@ -197,36 +194,16 @@ static int assemble(calib *c, const char *out) {
     return rc;
 }
 
-/* Predicted peak bytes of a rank holding count sequences (module comment); rank 0 holds three
- * more sets of one layer's sums and the layer file's image. */
-static double predict_bytes(const rf_dec_model *m, int T, int64_t count, int rank0) {
-    const rf_dec_config *dc = &m->cfg;
-    double sums = 0, qd = (double)dc->heads * dc->head_dim;
-    const double dims[RF_TAP_COUNT] = {dc->hidden, qd, dc->hidden, dc->intermediate};
-    for (int t = 0; t < RF_TAP_COUNT; t++) sums += 8 * dims[t] * dims[t];
-    double maxd = qd > dc->intermediate ? qd : dc->intermediate;
-    maxd = maxd > dc->hidden ? maxd : dc->hidden;
-    return (double)count * T * (4.0 * dc->hidden + 4) + 4.0 * dc->vocab * dc->hidden +
-           rf_dec_layer_bytes(dc) + rf_dec_work_bytes(dc, 1, T) + 8 * T * maxd +
-           sums * (rank0 ? 5 : 1);
-}
-
 /* Every rank: the first log line, and RF_ERR (naming --nsamples) when the ranks of one node
  * cannot all hold their peak within rf_node_memory_bytes. */
 static int check_memory(const rf_dec_model *m, int T, int64_t nseq, int rank, int nranks) {
-    int64_t nchunks = nseq < MAX_CHUNKS ? nseq : MAX_CHUNKS, most = 0;
-    for (int r = 0; r < nranks; r++) { /* the sequences of rank r's chunks */
-        int64_t a = nchunks * r / nranks, b = nchunks * (r + 1) / nranks;
-        int64_t n = nseq * b / nchunks - nseq * a / nchunks;
-        most = n > most ? n : most;
-    }
-    double r0 = predict_bytes(m, T, nseq * (nchunks / nranks) / nchunks, 1),
-           other = predict_bytes(m, T, most, 0), peak = r0 > other ? r0 : other;
+    rf_calib_peak p = rf_calib_predict_peak(&m->cfg, T, nseq, nranks);
+    double r0 = p.rank0, other = p.other, peak = r0 > other ? r0 : other;
     int on_node = rf_mpi_ranks_on_node();
     double avail = rf_node_memory_bytes();
     if (rank == 0)
-        fprintf(stderr, "riverforge calibrate: predicted peak memory per rank %.2f GiB (rank 0 "
-                "%.2f GiB); %d ranks on this node, %.1f GiB usable\n", other / (1 << 30),
+        fprintf(stderr, "riverforge calibrate: predicted peak memory per rank %.3g GiB (rank 0 "
+                "%.3g GiB); %d ranks on this node, %.1f GiB usable\n", other / (1 << 30),
                 r0 / (1 << 30), on_node, avail / (1 << 30));
     if (peak * on_node > avail)
         return rf_fail("--nsamples %lld --seqlen %d: %d ranks of %.2f GiB each do not fit in the "
@@ -272,7 +249,7 @@ static int calibrate(const rf_dec_model *m, const rf_tokens *tok, int T, int64_t
     const rf_dec_config *dc = &m->cfg;
     calib c = {.m = m, .dir = dir, .rank = rank, .nranks = nranks, .nlayers = m->nlayers,
                .first = first, .nseq = nseq, .T = T,
-               .nchunks = nseq < MAX_CHUNKS ? nseq : MAX_CHUNKS, .start = rf_now(),
+               .nchunks = nseq < RF_CALIB_MAX_CHUNKS ? nseq : RF_CALIB_MAX_CHUNKS, .start = rf_now(),
                .dims = {dc->hidden, dc->heads * dc->head_dim, dc->hidden, dc->intermediate}};
     c.chunk = rank_chunk(&c, rank);
     c.chunk_end = rank_chunk(&c, rank + 1);
@@ -316,7 +293,7 @@ int rf_cmd_calibrate(int argc, char **argv) {
         {"--model", RF_OPT_STRING, &model, "DIR", "Hugging Face model directory (required)"},
         {"--tokens", RF_OPT_STRING, &tokens, "FILE", "little-endian uint32 token ids (required)"},
         {"--out", RF_OPT_STRING, &out, "FILE.h5", "the XTX file to write (required); OUT.partial keeps finished layers until then"},
-        {"--seqlen", RF_OPT_INT, &seqlen, "N", "tokens per sequence"},
+        {"--seqlen", RF_OPT_INT, &seqlen, "N", "tokens per sequence", "tokens.seqlen"},
         {"--nsamples", RF_OPT_INT, &nsamples, "N", "sequences (0: every whole window)"},
         {"--seed", RF_OPT_U64, &seed, "S", "random windows drawn from S (0: the first windows)"},
     };
@@ -341,7 +318,8 @@ int rf_cmd_calibrate(int argc, char **argv) {
     rf_dec_model m = {0};
     rf_tokens tok = {0};
     rc = rf_dec_model_open(&m, model, NULL);
-    if (rc == RF_OK) rc = rf_tokens_open(&tok, tokens, m.cfg.vocab, seqlen);
+    if (rc == RF_OK && (rc = rf_tokens_open(&tok, tokens, m.cfg.vocab, seqlen)) != RF_OK)
+        rf_cli_flag_error(opts, nopts);
     int64_t nseq = seed ? nsamples : tok.n / seqlen;
     if (rc == RF_OK && !seed && nsamples > nseq)
         rc = rf_fail("--nsamples %d: %s holds %lld windows of %d tokens", nsamples, tokens,

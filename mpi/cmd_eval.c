@@ -53,7 +53,7 @@ int rf_cmd_eval(int argc, char **argv) {
         {"--model", RF_OPT_STRING, &model, "DIR", "Hugging Face model directory (required)"},
         {"--tokens", RF_OPT_STRING, &tokens, "FILE", "little-endian uint32 token ids (required)"},
         {"--checkpoint", RF_OPT_STRING, &ckpt, "FILE.h5", "also evaluate this quantized checkpoint"},
-        {"--seqlen", RF_OPT_INT, &seqlen, "N", "tokens per sequence (non-overlapping windows)"},
+        {"--seqlen", RF_OPT_INT, &seqlen, "N", "tokens per sequence (non-overlapping windows)", "tokens.seqlen"},
         {"--nsamples", RF_OPT_INT, &nsamples, "N", "at most N sequences (0: every whole window)"},
         {"--dump-logits", RF_OPT_STRING, &dump, "FILE", "write the dense logits [seqs, T, V] "
                                                         "(safetensors, float32; small checks)"},
@@ -83,7 +83,8 @@ int rf_cmd_eval(int argc, char **argv) {
     rf_dec_model dense = {0}, quant = {0};
     rf_tokens tok = {0};
     rc = rf_dec_model_open(&dense, model, NULL);
-    if (rc == RF_OK) rc = rf_tokens_open(&tok, tokens, dense.cfg.vocab, seqlen);
+    if (rc == RF_OK && (rc = rf_tokens_open(&tok, tokens, dense.cfg.vocab, seqlen)) != RF_OK)
+        rf_cli_flag_error(opts, nopts); /* a short file: named as --seqlen */
     if (rc == RF_OK && ckpt) rc = rf_dec_model_open(&quant, model, ckpt);
     if (rf_mpi_agree(rc) != RF_OK) {
         rf_tokens_close(&tok);

@@ -2,14 +2,18 @@
  * order with shapes, bits per weight and predicted work, and the predicted work and time per
  * rank. Times divide the predicted FLOP by this machine's sgemm rate, measured at startup on the
  * threads OMP_NUM_THREADS gives (or --gflops). The predicted peak memory per rank, and a task that
- * does not fit this machine's memory is refused as run refuses it (shards/tasks.h). */
+ * does not fit this machine's memory is refused as run refuses it (shards/tasks.h).
+ * With --calibrate N: instead, the predicted peak memory per rank of `calibrate --nsamples N`
+ * (mpi/calibrate_memory.h). */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "common/rf_error.h"
+#include "io/decoder_model.h"
 #include "io/safetensors.h"
 #include "kernels/blas_rate.h"
+#include "mpi/calibrate_memory.h"
 #include "mpi/cli.h"
 #include "mpi/commands.h"
 #include "shards/tasks.h"
@@ -32,25 +36,45 @@ static void format_bytes(double bytes, char *buf, size_t len) {
     else snprintf(buf, len, "%.1f GiB", bytes / (1 << 30));
 }
 
+/* plan --calibrate: calibrate's memory check as it would run with `ranks` ranks. */
+static int plan_calibration(const char *model, int nsamples, int seqlen, int ranks) {
+    rf_dec_model m = {0};
+    if (rf_dec_model_open(&m, model, NULL) != RF_OK) {
+        fprintf(stderr, "riverforge: error: %s\n", rf_last_error());
+        return RF_EXIT_USAGE;
+    }
+    rf_calib_peak p = rf_calib_predict_peak(&m.cfg, seqlen, nsamples, ranks);
+    double peak = p.rank0 > p.other ? p.rank0 : p.other, memory = rf_node_memory_bytes();
+    int fit = (int)(memory / peak);
+    printf("calibrate --nsamples %d --seqlen %d on %d rank%s (%d layers): predicted peak memory "
+           "per rank %.3g GiB (rank 0 %.3g GiB); this machine's %.1f GiB usable hold %d rank%s\n",
+           nsamples, seqlen, ranks, ranks == 1 ? "" : "s", m.nlayers, p.other / (1 << 30),
+           p.rank0 / (1 << 30), memory / (1 << 30), fit, fit == 1 ? "" : "s");
+    rf_dec_model_close(&m);
+    return RF_EXIT_OK;
+}
+
 int rf_cmd_plan(int argc, char **argv) {
     const char *model = NULL, *only = NULL;
-    int ranks = 1;
+    int ranks = 1, calibrate = 0, seqlen = 4096;
     double gflops = 0; /* 0: measure */
     rf_aqlm_config cfg = rf_aqlm_config_default();
     rf_cli_vit vit_flags;
     rf_vit_share vit;
-    rf_opt opts[4 + RF_AQLM_NUM_OPTS + RF_VIT_NUM_OPTS] = {
+    rf_opt opts[6 + RF_AQLM_NUM_OPTS + RF_VIT_NUM_OPTS] = {
         {"--model", RF_OPT_STRING, &model, "DIR", "Hugging Face model directory or .safetensors file (required)"},
         {"--only", RF_OPT_STRING, &only, "REGEX", "only the matrices whose name matches"},
         {"--ranks", RF_OPT_INT, &ranks, "N", "ranks to plan for"},
         {"--gflops", RF_OPT_DOUBLE, &gflops, "X", "GFLOP/s of one rank, for the times (0: measure this machine's sgemm)"},
+        {"--calibrate", RF_OPT_INT, &calibrate, "N", "instead: the peak memory per rank of calibrate --nsamples N"},
+        {"--seqlen", RF_OPT_INT, &seqlen, "N", "tokens per sequence, for --calibrate"},
     };
-    rf_cli_aqlm_opts(&cfg, opts + 4);
-    rf_cli_vit_opts(&vit_flags, argc, argv, opts + 4 + RF_AQLM_NUM_OPTS);
+    rf_cli_aqlm_opts(&cfg, opts + 6);
+    rf_cli_vit_opts(&vit_flags, argc, argv, opts + 6 + RF_AQLM_NUM_OPTS);
     int nopts = (int)(sizeof opts / sizeof opts[0]);
     int rc = rf_cli_parse(argc, argv, "plan", opts, nopts);
     if (rc == 1) {
-        rf_cli_help(stdout, "riverforge plan --model DIR [quantization flags] [--ranks N]",
+        rf_cli_help(stdout, "riverforge plan --model DIR [quantization flags | --calibrate N [--seqlen L]] [--ranks N]",
                     "Prints the tasks of a run (and, with --vit-share, the generated ViT matrices)\n"
                     "in the order ranks take them, with shapes, bits per\n"
                     "weight and predicted work, and the predicted work and time of each rank.\n\n"
@@ -58,7 +82,10 @@ int rf_cmd_plan(int argc, char **argv) {
                     "on the threads OMP_NUM_THREADS gives (set it to a rank's threads), or over\n"
                     "--gflops. Every epoch up to --max_epochs is counted: with\n"
                     "--relative_mse_tolerance > 0 most matrices stop much sooner, and the times\n"
-                    "are upper bounds.",
+                    "are upper bounds.\n\n"
+                    "With --calibrate N it prints instead the predicted peak memory per rank of\n"
+                    "`calibrate --nsamples N --seqlen L` on --ranks ranks (the check calibrate\n"
+                    "makes before any work), and how many such ranks this machine holds.",
                     opts, nopts);
         return RF_EXIT_OK;
     }
@@ -66,6 +93,9 @@ int rf_cmd_plan(int argc, char **argv) {
     if (rc == RF_OK) rc = rf_cli_vit_finish(&vit_flags, &vit);
     if (rc == RF_OK && ranks < 1) rc = rf_fail("--ranks must be at least 1");
     if (rc == RF_OK && !(gflops >= 0)) rc = rf_fail("--gflops %g: must be >= 0 (0: measure)", gflops);
+    if (rc == RF_OK && calibrate < 0) rc = rf_fail("--calibrate %d: not negative", calibrate);
+    if (rc == RF_OK && seqlen < 1) rc = rf_fail("--seqlen %d: at least 1 token", seqlen);
+    if (rc == RF_OK && calibrate) return plan_calibration(model, calibrate, seqlen, ranks);
     rf_st_model m = {0};
     rf_task_list list = {0};
     if (rc == RF_OK) rc = rf_st_open(&m, model);

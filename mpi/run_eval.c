@@ -14,7 +14,7 @@ void rf_eval_opts(rf_eval_flags *f, rf_opt *opts) {
     f->nsamples = 0;
     const rf_opt own[RF_EVAL_NUM_OPTS] = {
         {"--eval-tokens", RF_OPT_STRING, &f->tokens, "FILE", "after assembly: the checkpoint's and the dense model's perplexity on these uint32 token ids, into summary.json"},
-        {"--eval-seqlen", RF_OPT_INT, &f->seqlen, "N", "--eval-tokens: tokens per window (non-overlapping)"},
+        {"--eval-seqlen", RF_OPT_INT, &f->seqlen, "N", "--eval-tokens: tokens per window (non-overlapping)", "tokens.seqlen"},
         {"--eval-nsamples", RF_OPT_INT, &f->nsamples, "N", "--eval-tokens: at most N windows (0: every whole window)"},
     };
     for (int i = 0; i < RF_EVAL_NUM_OPTS; i++) opts[i] = own[i];

@@ -96,7 +96,8 @@ int rf_run_prepare(core_state *s) {
     if (rc == RF_OK) rc = read_model_config(s);
     /* before any work: a bad token file must not be found after the quantization */
     if (rc == RF_OK && sp->eval && sp->eval->tokens)
-        rc = rf_run_eval_open(&s->eval, sp->eval, sp->model);
+        if ((rc = rf_run_eval_open(&s->eval, sp->eval, sp->model)) != RF_OK)
+            rf_cli_flag_error(sp->opts, sp->nopts); /* a short file: named as --eval-seqlen */
     for (int k = 0; k < sp->nconfigs && rc == RF_OK; k++) rc = build_tasks(s, &s->cs[k]);
     /* A user's file that could crash HDF5: rank 0 reads it in a child process first. */
     const int probe = rc == RF_OK && sp->xtx && s->rank == 0 ? rf_xtx_probe(sp->xtx) : rc;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # riverforge calibrate and eval on a synthetic Qwen3 under mpirun: calibrate's xtx.h5 is the same
-# bytes on 1 and 3 ranks (and with --seed's random windows on 1 and 2), `run` takes it as it is,
+# bytes on 1 and 3 ranks (and with --seed's random windows on 1 and 2), `plan --calibrate` predicts
+# the memory calibrate predicts, `run` takes it as it is,
 # eval of the checkpoint reports the quantized perplexity (same figures on 1 and 2 ranks), a
 # calibration stopped by SIGUSR1 once layer 1 is written exits 3, keeps its finished layers and
 # resumes on another rank count to the same bytes as an uninterrupted run (a changed token file
@@ -27,6 +28,11 @@ T=$WORK/tokens.bin
 tokens "$T" 1000
 check "calibrate -np 1" mpirun_rf 1 calibrate --model "$M" --tokens "$T" --seqlen 64 --out "$WORK/x1.h5"
 check "calibrate -np 3" mpirun_rf 3 calibrate --model "$M" --tokens "$T" --seqlen 64 --out "$WORK/x3.h5"
+cp "$WORK/check.log" "$WORK/calibrate3.log"
+check "plan --calibrate prints the memory calibrate -np 3 predicted" bash -c "
+    want=\$(grep -o 'per rank [0-9.e-]* GiB (rank 0 [0-9.e-]* GiB)' '$WORK/calibrate3.log') &&
+    '$RIVERFORGE' plan --model '$M' --calibrate 15 --seqlen 64 --ranks 3 | tee /dev/stderr |
+        grep -qF \"\$want\""
 check "-np 1 and -np 3 write the same bytes" cmp "$WORK/x1.h5" "$WORK/x3.h5"
 check "14 datasets, q/k/v hard links" bash -c "h5ls -r '$WORK/x1.h5' | grep -c 'same as' | grep -qx 6"
 check "calibrate --seed -np 1" mpirun_rf 1 calibrate --model "$M" --tokens "$T" --seqlen 32 \
@@ -87,11 +93,13 @@ expect_error "token id >= vocab_size" "bad-id.bin: token 100 at position 123 is 
 head -c 401 "$T" >"$WORK/odd.bin"
 expect_error "size not a multiple of 4" "odd.bin: size 401 is not a multiple of 4" \
     mpirun_rf 2 eval --model "$M" --tokens "$WORK/odd.bin" --seqlen 64
-expect_error "fewer tokens than one sequence" "tokens.bin: 1000 tokens, fewer than one sequence of 2048" \
+expect_error "fewer tokens than one sequence" "tokens.bin: 1000 tokens, fewer than one sequence of 2048 \\(--seqlen\\)" \
     "$RIVERFORGE" calibrate --model "$M" --tokens "$T" --seqlen 2048 --out "$WORK/bad2.h5"
 mkdir -p "$WORK/noconfig" && cp "$M/model.safetensors" "$WORK/noconfig/"
 expect_error "model without config.json" "noconfig/config.json: cannot open" \
     mpirun_rf 2 calibrate --model "$WORK/noconfig" --tokens "$T" --seqlen 64 --out "$WORK/bad3.h5"
+expect_error "plan --calibrate, model without config.json" "noconfig/config.json: cannot open" \
+    "$RIVERFORGE" plan --model "$WORK/noconfig" --calibrate 4 --seqlen 64
 mkdir -p "$WORK/yarn" && cp "$M/model.safetensors" "$WORK/yarn/"
 sed 's/"rope_theta"/"rope_scaling": {"rope_type": "yarn", "factor": 4.0}, "rope_theta"/' \
     "$M/config.json" >"$WORK/yarn/config.json"

@@ -88,7 +88,7 @@ expect_error "size not a multiple of 4" "odd.bin: size 401 is not a multiple of 
     mpirun_rf 2 sweep --model "$M" --out "$WORK/bad2" --grid "nbits_per_codebook=6,8" \
     --eval-tokens "$WORK/odd.bin" --eval-seqlen 64
 check "no configuration folder written" bash -c "[ ! -e '$WORK/bad2/1x6-g8/shards' ]"
-expect_error "fewer tokens than one window" "tokens.bin: 640 tokens, fewer than one sequence of 2048" \
+expect_error "fewer tokens than one window" "tokens.bin: 640 tokens, fewer than one sequence of 2048 \\(--eval-seqlen\\)" \
     "$RIVERFORGE" run --model "$M" --out "$WORK/bad3" --eval-tokens "$T"
 mkdir -p "$WORK/noconfig" && cp "$M/model.safetensors" "$WORK/noconfig/"
 expect_error "model without config.json" "--eval-tokens needs a model the forward pass reads: .*noconfig/config.json" \

@@ -55,6 +55,7 @@ static void test_errors(void **state) {
     expect_fail(write_bytes(p, state, "ok.bin", b, 12), 9, 1,
                 "token 9 at position 2 is not below the model's vocab_size 9");
     expect_fail(p, 10, 4, "3 tokens, fewer than one sequence of 4");
+    assert_string_equal(rf_error_field(), "tokens.seqlen"); /* the command names its flag */
     expect_fail(in_dir(p, state, "missing.bin"), 10, 1, "cannot open");
 }
 
