@@ -17,7 +17,7 @@ enum { RF_CALIB_MAX_CHUNKS = 64 };
 
 typedef struct {
     double rank0; /* bytes of rank 0 */
-    double other; /* bytes of the rank that holds the most sequences, counted as a rank other than 0 */
+    double other; /* bytes of the rank holding the most sequences, counted as a rank but 0 */
 } rf_calib_peak;
 
 rf_calib_peak rf_calib_predict_peak(const rf_dec_config *dc, int seqlen, int64_t nseq, int nranks);

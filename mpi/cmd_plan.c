@@ -1,7 +1,9 @@
 /* cmd_plan.c -- `riverforge plan`: the task list of a run without running it: tasks in run
- * order with shapes, bits per weight and predicted work, and the predicted work and time per
- * rank. Times divide the predicted FLOP by this machine's sgemm rate, measured at startup on the
- * threads OMP_NUM_THREADS gives (or --gflops). The predicted peak memory per rank, and a task that
+ * order with shapes, bits per weight, predicted work and time, and the predicted time per rank.
+ * Times price each part of the predicted FLOP at the rate of the loop that does it, measured at
+ * startup on the threads OMP_NUM_THREADS gives: BLAS products at the sgemm rate, the AQLM scoring
+ * loop at its own rates for k-means and beam search (rf_aqlm_predicted_work; --gflops gives one
+ * rate for all instead). The predicted peak memory per rank, and a task that
  * does not fit this machine's memory is refused as run refuses it (shards/tasks.h).
  * With --calibrate N: instead, the predicted peak memory per rank of `calibrate --nsamples N`
  * (mpi/calibrate_memory.h). */
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 
 #include "common/rf_error.h"
+#include "common/rf_simd.h"
 #include "io/decoder_model.h"
 #include "io/safetensors.h"
 #include "kernels/blas_rate.h"
@@ -21,6 +24,8 @@
 /* The rate measurement: an n^3 sgemm, best of a few runs (about 0.1 s on a laptop). */
 #define RATE_N 1024
 #define RATE_REPS 3
+/* ... and of each of the scoring loop's two uses (after a warm-up call). */
+#define SCORING_SECONDS 0.3
 
 /* "40 s", "12.5 min", "3.2 h", "5.4 days": predicted times span seconds to weeks. */
 static void format_duration(double seconds, char *buf, size_t len) {
@@ -34,6 +39,37 @@ static void format_duration(double seconds, char *buf, size_t len) {
 static void format_bytes(double bytes, char *buf, size_t len) {
     if (bytes < (1 << 30)) snprintf(buf, len, "%.0f MiB", bytes / (1 << 20));
     else snprintf(buf, len, "%.1f GiB", bytes / (1 << 30));
+}
+
+/* FLOP/s of one rank: BLAS products at the sgemm rate, and the scoring loop's two uses. */
+typedef struct {
+    double sgemm, kmeans, beam;
+} rates;
+
+/* This machine's rates on the threads OMP_NUM_THREADS gives, for cfg's codewords, printed. */
+static void measure_rates(const rf_aqlm_config *cfg, rates *r) {
+    r->sgemm = rf_sgemm_rate(RATE_N, RATE_REPS);
+    rf_aqlm_scoring_rates(cfg, SCORING_SECONDS, &r->kmeans, &r->beam);
+    const int threads = omp_get_max_threads();
+    printf("this machine, on %d thread%s%s: sgemm (%d^3) %.1f GFLOP/s; the scoring loop (SIMD path "
+           "%s, %d codewords of %d) %.1f GFLOP/s for k-means (top 1), %.1f GFLOP/s for the beam "
+           "search (top %d). Each rank is assumed to run at these rates.\n\n", threads,
+           threads == 1 ? "" : "s",
+           getenv("OMP_NUM_THREADS") ? "" : " (set OMP_NUM_THREADS to a rank's threads)", RATE_N,
+           r->sgemm * 1e-9, rf_simd_name(rf_simd_path()), 1 << cfg->nbits_per_codebook,
+           cfg->out_group_size * cfg->in_group_size, r->kmeans * 1e-9, r->beam * 1e-9,
+           cfg->beam_size);
+    if (rf_blas_core_advice())
+        printf("(OpenBLAS runs its %s kernels on this CPU: OPENBLAS_CORETYPE=%s would be "
+               "faster)\n\n", rf_blas_core(), rf_blas_core_advice());
+}
+
+/* A task's predicted seconds: an AQLM task's scoring at the scoring loop's rates and the rest at
+ * the sgemm rate; a generated ViT matrix's work (circuits and read-out) at the sgemm rate. */
+static double task_seconds(const rf_task *t, const rf_aqlm_config *cfg, const rates *r) {
+    if (t->kind == RF_TASK_VIT) return t->cost / r->sgemm;
+    const rf_aqlm_work w = rf_aqlm_predicted_work(t->out_features, t->in_features, cfg);
+    return w.kmeans / r->kmeans + w.beam / r->beam + w.blas / r->sgemm;
 }
 
 /* plan --calibrate: calibrate's memory check as it would run with `ranks` ranks. */
@@ -65,7 +101,7 @@ int rf_cmd_plan(int argc, char **argv) {
         {"--model", RF_OPT_STRING, &model, "DIR", "Hugging Face model directory or .safetensors file (required)"},
         {"--only", RF_OPT_STRING, &only, "REGEX", "only the matrices whose name matches"},
         {"--ranks", RF_OPT_INT, &ranks, "N", "ranks to plan for"},
-        {"--gflops", RF_OPT_DOUBLE, &gflops, "X", "GFLOP/s of one rank, for the times (0: measure this machine's sgemm)"},
+        {"--gflops", RF_OPT_DOUBLE, &gflops, "X", "GFLOP/s of one rank for all work, for the times (0: measure this machine's rates)"},
         {"--calibrate", RF_OPT_INT, &calibrate, "N", "instead: the peak memory per rank of calibrate --nsamples N"},
         {"--seqlen", RF_OPT_INT, &seqlen, "N", "tokens per sequence, for --calibrate"},
     };
@@ -74,13 +110,16 @@ int rf_cmd_plan(int argc, char **argv) {
     int nopts = (int)(sizeof opts / sizeof opts[0]);
     int rc = rf_cli_parse(argc, argv, "plan", opts, nopts);
     if (rc == 1) {
-        rf_cli_help(stdout, "riverforge plan --model DIR [quantization flags | --calibrate N [--seqlen L]] [--ranks N]",
+        rf_cli_help(stdout,
+                    "riverforge plan --model DIR [quantization flags | --calibrate N [--seqlen L]] "
+                    "[--ranks N]",
                     "Prints the tasks of a run (and, with --vit-share, the generated ViT matrices)\n"
-                    "in the order ranks take them, with shapes, bits per\n"
-                    "weight and predicted work, and the predicted work and time of each rank.\n\n"
-                    "Times are the predicted FLOP over this machine's sgemm rate, measured at startup\n"
-                    "on the threads OMP_NUM_THREADS gives (set it to a rank's threads), or over\n"
-                    "--gflops. Every epoch up to --max_epochs is counted: with\n"
+                    "in the order ranks take them, with shapes, bits per weight, predicted work\n"
+                    "and time, and the predicted time of each rank.\n\n"
+                    "Times price the BLAS products at this machine's sgemm rate and the AQLM\n"
+                    "scoring loop (k-means and beam search) at its own rates, measured at startup\n"
+                    "on the threads OMP_NUM_THREADS gives (set it to a rank's threads), or all\n"
+                    "work at --gflops. Every epoch up to --max_epochs is counted: with\n"
                     "--relative_mse_tolerance > 0 most matrices stop much sooner, and the times\n"
                     "are upper bounds.\n\n"
                     "With --calibrate N it prints instead the predicted peak memory per rank of\n"
@@ -111,18 +150,12 @@ int rf_cmd_plan(int argc, char **argv) {
         rf_st_close(&m);
         return RF_EXIT_USAGE;
     }
-    if (gflops == 0) {
-        gflops = rf_sgemm_rate(RATE_N, RATE_REPS) * 1e-9;
-        int threads = omp_get_max_threads();
-        printf("this machine: %.1f GFLOP/s (sgemm %d^3 on %d thread%s%s); each rank is assumed to "
-               "run at it\n\n", gflops, RATE_N, threads, threads == 1 ? "" : "s",
-               getenv("OMP_NUM_THREADS") ? "" : "; set OMP_NUM_THREADS to a rank's threads");
-        if (rf_blas_core_advice())
-            printf("(OpenBLAS runs its %s kernels on this CPU: OPENBLAS_CORETYPE=%s would be "
-                   "faster)\n\n", rf_blas_core(), rf_blas_core_advice());
-    }
-    printf("%5s  %-52s %14s %8s %12s\n", "order", "task", "shape", "bits/w", "GFLOP");
+    rates r = {gflops * 1e9, gflops * 1e9, gflops * 1e9};
+    if (gflops == 0) measure_rates(&cfg, &r);
+    printf("%5s  %-52s %14s %8s %12s %10s\n", "order", "task", "shape", "bits/w", "GFLOP", "time");
     double total = 0, weights = 0, bits = 0;
+    double *seconds = rf_calloc((size_t)list.n, sizeof *seconds);
+    char time[32];
     for (int i = 0; i < list.n; i++) {
         const rf_task *t = &list.tasks[i];
         /* a generated ViT matrix is stored as float32 */
@@ -131,22 +164,22 @@ int rf_cmd_plan(int argc, char **argv) {
         double w = (double)t->out_features * (double)t->in_features;
         char shape[32];
         snprintf(shape, sizeof shape, "%lldx%lld", (long long)t->out_features, (long long)t->in_features);
-        printf("%5d  %-52s %14s %8.4f %12.1f\n", i, t->name, shape, b, t->cost * 1e-9);
+        seconds[i] = task_seconds(t, &cfg, &r);
+        format_duration(seconds[i], time, sizeof time);
+        printf("%5d  %-52s %14s %8.4f %12.1f %10s\n", i, t->name, shape, b, t->cost * 1e-9, time);
         total += t->cost;
         weights += w;
         bits += w * b;
     }
-    double *rank_cost = rf_calloc((size_t)ranks, sizeof *rank_cost);
-    double makespan = rf_tasks_predict_ranks(&list, ranks, rank_cost);
+    double *rank_seconds = rf_calloc((size_t)ranks, sizeof *rank_seconds);
+    double makespan = rf_tasks_predict_ranks(&list, seconds, ranks, rank_seconds);
     printf("\n%d tasks, %.3g weights, %.4f bits/weight, %.1f GFLOP in all\n", list.n, weights,
            bits / weights, total * 1e-9);
-    char time[32];
-    for (int r = 0; r < ranks; r++) {
-        format_duration(rank_cost[r] * 1e-9 / gflops, time, sizeof time);
-        printf("rank %4d: %10.1f GFLOP, about %s at %.3g GFLOP/s\n", r, rank_cost[r] * 1e-9, time,
-               gflops);
+    for (int k = 0; k < ranks; k++) {
+        format_duration(rank_seconds[k], time, sizeof time);
+        printf("rank %4d: about %s\n", k, time);
     }
-    format_duration(makespan * 1e-9 / gflops, time, sizeof time);
+    format_duration(makespan, time, sizeof time);
     printf("predicted wall time: about %s (longest rank)\n", time);
     /* AQLM stops a matrix when an epoch improves it by less than the tolerance; the prediction
      * counts every epoch, so with a tolerance it bounds the work from above. */
@@ -165,7 +198,8 @@ int rf_cmd_plan(int argc, char **argv) {
     format_bytes(memory, have, sizeof have);
     printf("predicted peak memory per rank: %s (%s, with its XTX); this machine's %s hold %d such "
            "ranks\n", need, list.tasks[largest].name, have, (int)(memory / peak));
-    free(rank_cost);
+    free(rank_seconds);
+    free(seconds);
     rf_tasks_free(&list);
     rf_st_close(&m);
     return RF_EXIT_OK;

@@ -136,13 +136,14 @@ void rf_task_shard_path(const char *out_dir, const rf_task *t, char *path, size_
     snprintf(path, len, "%s/shards/%s.h5", out_dir, t->name);
 }
 
-double rf_tasks_predict_ranks(const rf_task_list *list, int nranks, double *rank_cost) {
+double rf_tasks_predict_ranks(const rf_task_list *list, const double *durations, int nranks,
+                              double *rank_cost) {
     for (int r = 0; r < nranks; r++) rank_cost[r] = 0;
     for (int i = 0; i < list->n; i++) { /* the first rank to become free takes the next task */
         int best = 0;
         for (int r = 1; r < nranks; r++)
             if (rank_cost[r] < rank_cost[best]) best = r;
-        rank_cost[best] += list->tasks[i].cost;
+        rank_cost[best] += durations ? durations[i] : list->tasks[i].cost;
     }
     double makespan = 0;
     for (int r = 0; r < nranks; r++)

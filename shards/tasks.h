@@ -94,7 +94,9 @@ int rf_tasks_check_layers(const rf_st_model *model, const rf_hf_config *config,
 void rf_task_shard_path(const char *out_dir, const rf_task *t, char *path, size_t len);
 
 /* Longest-processing-time assignment of the ordered tasks to nranks workers that each take the
- * next task when free: rank_cost[r] receives the predicted FLOP of rank r. Returns the makespan. */
-double rf_tasks_predict_ranks(const rf_task_list *list, int nranks, double *rank_cost);
+ * next task when free: rank_cost[r] receives the sum of rank r's durations (durations[i] of task
+ * i, in any unit; NULL: the tasks' predicted FLOP). Returns the makespan. */
+double rf_tasks_predict_ranks(const rf_task_list *list, const double *durations, int nranks,
+                              double *rank_cost);
 
 #endif

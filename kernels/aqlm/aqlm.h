@@ -110,4 +110,21 @@ double rf_aqlm_bits_per_weight(int64_t out_features, int64_t in_features,
 double rf_aqlm_predicted_flops(int64_t out_features, int64_t in_features,
                                const rf_aqlm_config *cfg);
 
+/* The same work split by the loop that does it, since they run at different rates: the scoring
+ * loop of the k-means initialization (nearest codeword: top 1), the scoring loop of the beam
+ * passes (top beam_size), and BLAS products (the loss and its gradient, the product that starts
+ * each beam pass, the errors). kmeans + beam + blas = rf_aqlm_predicted_flops. */
+typedef struct {
+    double kmeans, beam, blas;
+} rf_aqlm_work;
+rf_aqlm_work rf_aqlm_predicted_work(int64_t out_features, int64_t in_features,
+                                    const rf_aqlm_config *cfg);
+
+/* FLOP/s of the scoring loop for cfg's codewords (og x ig values, 2^nbits of them) on this
+ * process's SIMD path and OpenMP threads, measured on random data for about `seconds` each:
+ * *kmeans as the k-means assignment runs it (top 1), *beam in the beam search's blocks of
+ * vectors (top beam_size). What `plan` prices rf_aqlm_work's two scoring parts at. */
+void rf_aqlm_scoring_rates(const rf_aqlm_config *cfg, double seconds, double *kmeans,
+                           double *beam);
+
 #endif

@@ -37,7 +37,7 @@
 #include "kernels/aqlm/aqlm_internal.h"
 
 /* Vectors scored per block (a block's out-groups times the beam); codewords per norm task. */
-enum { BLOCK_VECTORS = 32, NORM_CHUNK = 256 };
+enum { BLOCK_VECTORS = AQLM_BEAM_BLOCK, NORM_CHUNK = 256 };
 
 /* out[b] = sum_e H[b, e] c[e] for H [ig, ig] with row stride ldh; NULL H is the identity. */
 static void mul_H(const float *H, int64_t ldh, int ig, const float *c, float *out) {

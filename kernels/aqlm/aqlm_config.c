@@ -130,7 +130,8 @@ aqlm_cost aqlm_cost_model(int64_t out, int64_t in, const rf_aqlm_config *c) {
     aqlm_cost k = {.kmeans_iter = nfit * K * d * 2, .kmeans_assign = npoints * K * d * 2};
     k.init = M * (c->init_max_iter * k.kmeans_iter + k.kmeans_assign);
     k.loss = xtx;
-    k.beam_pass = 2.0 * out * in * K * M * c->beam_size + xtx;
+    k.beam_scoring = 2.0 * out * in * K * M * c->beam_size;
+    k.beam_pass = k.beam_scoring + xtx;
     k.epoch = fmax(c->steps_per_epoch, 1) * k.loss + k.beam_pass;
     k.errors = 2 * xtx;
     k.total = k.init + c->max_epochs * k.epoch + k.loss + k.errors;
@@ -139,4 +140,11 @@ aqlm_cost aqlm_cost_model(int64_t out, int64_t in, const rf_aqlm_config *c) {
 
 double rf_aqlm_predicted_flops(int64_t out, int64_t in, const rf_aqlm_config *c) {
     return aqlm_cost_model(out, in, c).total;
+}
+
+rf_aqlm_work rf_aqlm_predicted_work(int64_t out, int64_t in, const rf_aqlm_config *c) {
+    const aqlm_cost k = aqlm_cost_model(out, in, c);
+    rf_aqlm_work w = {.kmeans = k.init, .beam = c->max_epochs * k.beam_scoring};
+    w.blas = k.total - w.kmeans - w.beam;
+    return w;
 }

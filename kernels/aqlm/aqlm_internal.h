@@ -18,6 +18,9 @@
 /* Limits of the fixed-size scratch in the hot loops (rf_aqlm_check_config enforces them). */
 #define AQLM_MAX_D 256   /* og * ig */
 #define AQLM_MAX_BEAM 32 /* beam_size */
+/* The beam search scores the hypotheses of max(AQLM_BEAM_BLOCK / beam_size, 1) out-groups in one
+ * aqlm_topk_scores call. */
+#define AQLM_BEAM_BLOCK 32
 
 /* ---- the cost model (aqlm_config.c) and the progress of its parts ---- */
 
@@ -28,6 +31,8 @@ typedef struct {
     double kmeans_assign; /* the assignment of all points to one codebook's centroids */
     double init;          /* M x (init_max_iter iterations + the assignment) */
     double loss;          /* one loss and gradient: an Adam step, or the loss an epoch reports */
+    double beam_scoring;  /* the scoring loop of one beam pass: all K codewords of every codebook
+                             for each of beam_size hypotheses of every group */
     double beam_pass;     /* scoring + the product that starts the pass */
     double epoch;         /* max(steps_per_epoch, 1) losses + one beam pass */
     double errors;        /* the float64 errors of the result */

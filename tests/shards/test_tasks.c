@@ -77,8 +77,13 @@ static void test_predicted_ranks(void **state) {
     rf_task_list l = {.n = 4, .tasks = (rf_task[4]){{.cost = 8}, {.cost = 5}, {.cost = 4}, {.cost = 3}}};
     double cost[2];
     /* rank 0 takes 8; rank 1 takes 5, then 4 (free first at 5), rank 0 then 3 (free at 8 < 9) */
-    assert_true(rf_tasks_predict_ranks(&l, 2, cost) == 11);
+    assert_true(rf_tasks_predict_ranks(&l, NULL, 2, cost) == 11);
     assert_true(cost[0] == 11 && cost[1] == 9);
+    /* durations in the tasks' order (seconds at measured rates): rank 0 takes 1, rank 1 takes 6,
+     * rank 0 then 2 (free at 1) and 1 (free at 3) */
+    const double seconds[4] = {1, 6, 2, 1};
+    assert_true(rf_tasks_predict_ranks(&l, seconds, 2, cost) == 6);
+    assert_true(cost[0] == 4 && cost[1] == 6);
 }
 
 /* config.json's num_hidden_layers against the layers the tensors hold (0..3 here: 4). */

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 
 #include "aqlm_fixtures.h"
@@ -328,6 +329,36 @@ static void test_bits_per_weight(void **state) {
     assert_float_equal(rf_aqlm_bits_per_weight(1024, 2560, &c), 1.015625, 1e-12);
 }
 
+/* The work split by loop adds up to the total; the k-means part is the initialization (M fits of
+ * init_max_iter iterations on at most init_max_points_per_centroid K groups, then the assignment
+ * of every group), the beam part every epoch's scoring of K codewords per codebook and
+ * hypothesis. */
+static void test_predicted_work(void **state) {
+    (void)state;
+    rf_aqlm_config c = fx_config(2, 8, 2, 4, 3);
+    c.max_epochs = 5;
+    c.init_max_iter = 7;
+    c.init_max_points_per_centroid = 2;
+    const double groups = 256.0 * 512 / 8, K = 256, d = 8, fit = 2 * K;
+    const rf_aqlm_work w = rf_aqlm_predicted_work(256, 512, &c);
+    const double total = rf_aqlm_predicted_flops(256, 512, &c);
+    assert_float_equal(w.kmeans + w.beam + w.blas, total, 1e-12 * total);
+    assert_float_equal(w.kmeans, 2 * (7 * fit * K * d * 2 + groups * K * d * 2), 1e-12 * total);
+    assert_float_equal(w.beam, 5 * 2.0 * 256 * 512 * K * 2 * 3, 1e-12 * total);
+    /* at least the Adam steps' products */
+    assert_true(w.blas > 5 * c.steps_per_epoch * 2.0 * 256 * 512 * 512);
+}
+
+/* The scoring loop's rates on this path: measured, positive and finite, for top 1 and top > 1. */
+static void test_scoring_rates(void **state) {
+    (void)state;
+    rf_aqlm_config c = fx_config(1, 6, 1, 4, 3);
+    double kmeans = 0, beam = 0;
+    rf_aqlm_scoring_rates(&c, 0.01, &kmeans, &beam);
+    assert_true(isfinite(kmeans) && kmeans > 1e6);
+    assert_true(isfinite(beam) && beam > 1e6);
+}
+
 static void test_adam_update(void **state) {
     (void)state;
     float p[3] = {1, -2, 0.5f}, g[3] = {0.3f, -4, 0}, v[3] = {0}, vmax[3] = {0};
@@ -415,6 +446,8 @@ int main(void) {
         cmocka_unit_test(test_errors_vs_ref),
         cmocka_unit_test(test_errors_undefined),
         cmocka_unit_test(test_bits_per_weight),
+        cmocka_unit_test(test_predicted_work),
+        cmocka_unit_test(test_scoring_rates),
         cmocka_unit_test(test_adam_update),
         cmocka_unit_test(test_check_config),
         cmocka_unit_test(test_init_scales),
