@@ -97,15 +97,23 @@ static void tap(void *ctx, rf_dec_tap t, const float *x, int64_t rows, int cols)
 static const rf_dec_tap input_of[7] = {RF_TAP_QKV,     RF_TAP_QKV,     RF_TAP_QKV, RF_TAP_O,
                                        RF_TAP_GATE_UP, RF_TAP_GATE_UP, RF_TAP_DOWN};
 
-/* Rank 0: layer L's entries (names, the sums' pointers, in_features) as rf_xtx_write takes them. */
-static void entries(const calib *c, int L, char names[7][256], const char *np[7],
-                    const double *xp[7], int64_t in[7]) {
-    rf_dec_model_matrix_names(c->m, L, names);
+/* Rank 0: layer L's entries (names, the sums' pointers, in_features) as rf_xtx_write takes them,
+ * and the path of its file in OUT.partial. */
+typedef struct {
+    char names[7][256], path[4200]; /* path: the layer's file in OUT.partial */
+    const char *np[7];
+    const double *xp[7];
+    int64_t in[7];
+} layer_entries;
+
+static void entries(const calib *c, int L, layer_entries *e) {
+    rf_dec_model_matrix_names(c->m, L, e->names);
     for (int i = 0; i < 7; i++) {
-        np[i] = names[i];
-        xp[i] = c->total[input_of[i]];
-        in[i] = c->dims[input_of[i]];
+        e->np[i] = e->names[i];
+        e->xp[i] = c->total[input_of[i]];
+        e->in[i] = c->dims[input_of[i]];
     }
+    rf_xtx_partial_layer_path(c->dir, L, e->path, sizeof e->path);
 }
 
 /* Rank 0: XTX = sums / N, both triangles, into OUT.partial/layer-L.h5; the sums start over. */
@@ -117,13 +125,9 @@ static int write_layer(calib *c, int L) {
             for (int j = i; j < d; j++)
                 x[(int64_t)j * d + i] = x[(int64_t)i * d + j] /= (double)(c->nseq * c->T);
     }
-    char names[7][256], path[4200];
-    const char *np[7];
-    const double *xp[7];
-    int64_t in[7];
-    entries(c, L, names, np, xp, in);
-    rf_xtx_partial_layer_path(c->dir, L, path, sizeof path);
-    int rc = rf_xtx_write(path, 7, np, xp, in, c->nseq * c->T);
+    layer_entries e;
+    entries(c, L, &e);
+    int rc = rf_xtx_write(e.path, 7, e.np, e.xp, e.in, c->nseq * c->T);
     for (int t = 0; t < RF_TAP_COUNT; t++) memset(c->total[t], 0, (size_t)size2(c, t) * sizeof(double));
     return rc;
 }
@@ -175,19 +179,15 @@ static int assemble(calib *c, const char *out) {
     }
     int rc = RF_OK;
     for (int L = 0; L < c->nlayers && rc == RF_OK; L++) {
-        char names[7][256], path[4200];
-        const char *np[7];
-        const double *xp[7];
-        int64_t in[7];
-        entries(c, L, names, np, xp, in);
-        rf_xtx_partial_layer_path(c->dir, L, path, sizeof path);
+        layer_entries e;
+        entries(c, L, &e);
         rf_xtx_file *f = NULL;
-        rc = rf_xtx_open(&f, path);
+        rc = rf_xtx_open(&f, e.path);
         for (int i = 0; i < 7 && rc == RF_OK; i++)
-            if (i == 0 || xp[i] != xp[i - 1])
-                rc = rf_xtx_read_f64(f, np[i], in[i], c->total[input_of[i]]);
+            if (i == 0 || e.xp[i] != e.xp[i - 1])
+                rc = rf_xtx_read_f64(f, e.np[i], e.in[i], c->total[input_of[i]]);
         rf_xtx_close(f);
-        if (rc == RF_OK) rf_xtx_writer_add(w, 7, np, xp, in, c->nseq * c->T);
+        if (rc == RF_OK) rf_xtx_writer_add(w, 7, e.np, e.xp, e.in, c->nseq * c->T);
     }
     rc = rf_xtx_writer_finish(w, rc);
     if (rc != RF_OK) fprintf(stderr, "riverforge: error: --out: %s\n", rf_last_error());

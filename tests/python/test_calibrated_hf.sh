@@ -6,15 +6,7 @@
 # from `riverforge synth`. The Python environment comes from scripts/pyenv.sh: when it cannot be
 # built the test fails, it does not skip.
 . "$(dirname "$0")/../fixtures/lib.sh"
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-
-if PYENV=$(bash "$SRC/scripts/pyenv.sh" 2>"$WORK/pyenv.log"); then
-    ok "the Python environment ($PYENV)"
-else
-    not_ok "scripts/pyenv.sh could not build the Python environment"
-    tail -20 "$WORK/pyenv.log" | sed 's/^/    /'
-    finish || exit 1
-fi
+. "$(dirname "$0")/python_env.sh"
 
 check "synth writes the byte-level tokenizer" "$RIVERFORGE" synth --out "$WORK/tok" --layers 1 \
     --hidden 64 --intermediate 128 --heads 2 --kv-heads 1 --head-dim 32

@@ -5,15 +5,7 @@
 # 2 ranks. The Python environment comes from scripts/pyenv.sh (cached outside the checkout, built
 # from PyPI on a fresh machine): when it cannot be built the test fails, it does not skip.
 . "$(dirname "$0")/../fixtures/lib.sh"
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-
-if PYENV=$(bash "$SRC/scripts/pyenv.sh" 2>"$WORK/pyenv.log"); then
-    ok "the Python environment ($PYENV)"
-else
-    not_ok "scripts/pyenv.sh could not build the Python environment"
-    tail -20 "$WORK/pyenv.log" | sed 's/^/    /'
-    finish || exit 1
-fi
+. "$(dirname "$0")/python_env.sh"
 
 echo "# check_decoder.py"
 if "$PYENV/bin/python" "$(dirname "$0")/check_decoder.py" --work "$WORK" \

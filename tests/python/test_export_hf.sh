@@ -6,15 +6,7 @@
 # with h5py. The Python environment comes from scripts/pyenv.sh (cached outside the checkout, built
 # from PyPI on a fresh machine): when it cannot be built the test fails, it does not skip.
 . "$(dirname "$0")/../fixtures/lib.sh"
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-
-if PYENV=$(bash "$SRC/scripts/pyenv.sh" 2>"$WORK/pyenv.log"); then
-    ok "the Python environment ($PYENV)"
-else
-    not_ok "scripts/pyenv.sh could not build the Python environment"
-    tail -20 "$WORK/pyenv.log" | sed 's/^/    /'
-    finish || exit 1
-fi
+. "$(dirname "$0")/python_env.sh"
 
 # aqlm 1.1.7's CPU kernel for 8-bit codebooks (numba_kernel.py) adds into one output vector from
 # a parallel loop over input groups: with more than one numba thread the additions race and the

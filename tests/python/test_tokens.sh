@@ -5,15 +5,7 @@
 # environment comes from scripts/pyenv.sh, as for test_export_hf.sh: when it cannot be built the
 # test fails, it does not skip.
 . "$(dirname "$0")/../fixtures/lib.sh"
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-
-if PYENV=$(bash "$SRC/scripts/pyenv.sh" 2>"$WORK/pyenv.log"); then
-    ok "the Python environment ($PYENV)"
-else
-    not_ok "scripts/pyenv.sh could not build the Python environment"
-    tail -20 "$WORK/pyenv.log" | sed 's/^/    /'
-    finish || exit 1
-fi
+. "$(dirname "$0")/python_env.sh"
 
 M=$WORK/model
 check "synth writes a model" "$RIVERFORGE" synth --out "$M" --layers 1 --hidden 64 --intermediate 128 \
