@@ -21,6 +21,8 @@
 /* The beam search scores the hypotheses of max(AQLM_BEAM_BLOCK / beam_size, 1) out-groups in one
  * aqlm_topk_scores call. */
 #define AQLM_BEAM_BLOCK 32
+/* The k-means assignment scores AQLM_KMEANS_CHUNK points in one aqlm_topk_scores call. */
+#define AQLM_KMEANS_CHUNK 256
 
 /* ---- the cost model (aqlm_config.c) and the progress of its parts ---- */
 

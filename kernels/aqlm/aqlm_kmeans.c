@@ -19,7 +19,7 @@
 
 /* Points per parallel work item; and the scoring work between two progress reports of an
  * assignment (a tenth of a second on a few cores), at least a few work items per thread. */
-enum { CHUNK = 256, CHUNKS_PER_THREAD = 8 };
+enum { CHUNK = AQLM_KMEANS_CHUNK, CHUNKS_PER_THREAD = 8 };
 #define REPORT_FLOP 1e10
 
 int aqlm_kmeans_assign(const float *x, int64_t n, int d, const float *C, int K, int32_t *assign,

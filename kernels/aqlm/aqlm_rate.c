@@ -72,8 +72,8 @@ void rf_aqlm_scoring_rates(const rf_aqlm_config *cfg, double seconds, double *km
     const int top = cfg->beam_size, threads = omp_get_max_threads();
     const int groups = AQLM_BEAM_BLOCK / top > 0 ? AQLM_BEAM_BLOCK / top : 1;
     scoring_job j = {.d = d, .K = K, .top = top, .block = groups * top};
-    /* k-means: whole work items of aqlm_kmeans_assign (256 points); beam: whole blocks */
-    const int64_t nk = call_vectors(K, d, 256, 2 * threads);
+    /* whole work items of aqlm_kmeans_assign, whole blocks of the beam search */
+    const int64_t nk = call_vectors(K, d, AQLM_KMEANS_CHUNK, 2 * threads);
     const int64_t nb = call_vectors(K, d, j.block, 4 * threads);
     const int64_t n = nk > nb ? nk : nb;
     float *x = rf_malloc((size_t)n * d * sizeof *x), *a = rf_malloc((size_t)n * sizeof *a);
