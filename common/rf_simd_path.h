@@ -3,7 +3,9 @@
  * suffix and its vector width, so that one source makes fn_baseline, fn_avx2 and fn_avx512.
  *   RF_SIMD_FN(fn)       fn_<path>
  *   RF_SIMD_F32_LANES    floats per native vector register (4, 8, 16)
- *   RF_SIMD_REGS         vector registers (16; 32 with AVX-512 and on aarch64) */
+ *   RF_SIMD_MIN_F32(p, q)  the lane-wise minimum q < p ? q : p of two native float vectors in one
+ *                          instruction (GNU C has no vector ?: and spells it as a compare and a
+ *                          select, two) */
 #ifndef RF_SIMD_PATH_H
 #define RF_SIMD_PATH_H
 
@@ -15,20 +17,24 @@
 #if !defined(RF_SIMD_PATH)
 #error "rf_simd_path.h: compile this file through rf_simd_objects (CMake), which sets RF_SIMD_PATH"
 #elif RF_SIMD_PATH == 2 /* RF_SIMD_AVX512 (the preprocessor cannot see enums) */
+#include <immintrin.h>
 #define RF_SIMD_FN(fn) RF_SIMD_CAT_(fn, _avx512)
 #define RF_SIMD_F32_LANES 16
-#define RF_SIMD_REGS 32
+#define RF_SIMD_MIN_F32(p, q) ((__typeof__(p))_mm512_min_ps((__m512)(q), (__m512)(p)))
 #elif RF_SIMD_PATH == 1 /* RF_SIMD_AVX2 */
+#include <immintrin.h>
 #define RF_SIMD_FN(fn) RF_SIMD_CAT_(fn, _avx2)
 #define RF_SIMD_F32_LANES 8
-#define RF_SIMD_REGS 16
+#define RF_SIMD_MIN_F32(p, q) ((__typeof__(p))_mm256_min_ps((__m256)(q), (__m256)(p)))
 #else
 #define RF_SIMD_FN(fn) RF_SIMD_CAT_(fn, _baseline)
 #define RF_SIMD_F32_LANES 4
 #if defined(__aarch64__)
-#define RF_SIMD_REGS 32
+#include <arm_neon.h>
+#define RF_SIMD_MIN_F32(p, q) ((__typeof__(p))vminq_f32((float32x4_t)(q), (float32x4_t)(p)))
 #else
-#define RF_SIMD_REGS 16
+#include <immintrin.h>
+#define RF_SIMD_MIN_F32(p, q) ((__typeof__(p))_mm_min_ps((__m128)(q), (__m128)(p)))
 #endif
 #endif
 

@@ -6,18 +6,20 @@
  *
  * The inner dimension d = og*ig is small (4..32), so this is no GEMM worth packing for. The SIMD
  * lanes run over vectors, not codewords: a block of R x LANES vectors (LANES = the path's native
- * float width, R rows of it) is transposed to xT = -2 x^T [d, R, LANES] once; then for every
+ * float width, R = 2 rows of it) is transposed to xT = -2 x^T [d, R, LANES] once; then for every
  * codeword k the block's scores take d fused multiply-adds per row with C[k, e] broadcast, and
  * each lane keeps its own best `top` (a branch-free insertion network; for top = 1 a running
- * minimum). No horizontal reductions, any K, any top.
+ * minimum, over groups of codewords when K is large: block_min). No horizontal reductions, any K,
+ * any top.
  *
  * The vector type is exactly one register of the path: a wider GNU vector (16 floats on AVX2) is
- * lowered through the stack. R (1 or 2) is as large as keeps xT in half the registers, and U = 4
- * codewords are scored at once (R x U independent FMA chains), so that a codeword costs one
- * broadcast load per e and R FMAs. Blocks go in groups and codewords in L2-sized chunks (see
- * aqlm_topk_scores below). Every lane computes
- * a N[k] + sum_e xT[e] C[k, e] in the same order whatever R and LANES are, so a path's result
- * does not depend on its blocking; paths with FMA (avx2, avx512, aarch64) round alike, x86's
+ * lowered through the stack. U = 4 codewords are scored at once (R x U independent FMA chains),
+ * so that a codeword costs one broadcast load per e and R FMAs; xT stays in registers where it
+ * fits (2 d <= 16 with AVX-512) and is read from L1 where it does not, which bench_simd measured
+ * faster than one row of registers (R = 1) for d = 16 and 32. Blocks go in groups and codewords
+ * in L2-sized chunks (see aqlm_topk_scores below). Every lane computes
+ * a N[k] + sum_e xT[e] C[k, e] in the same order whatever LANES and the blocking are, so a path's
+ * result does not depend on them; paths with FMA (avx2, avx512, aarch64) round alike, x86's
  * baseline (no FMA) rounds each product.
  */
 #include <math.h>
@@ -32,7 +34,7 @@
 #ifndef SCORE_U /* (-D overrides, for tuning with benchmarks/bench_simd) */
 #define SCORE_U 4
 #endif
-enum { LANES = RF_SIMD_F32_LANES, RMAX = 2, UMAX = 4, X_REGS = RF_SIMD_REGS / 2 };
+enum { LANES = RF_SIMD_F32_LANES, R = 2, UMAX = 4 };
 /* Blocking (aqlm_topk_scores): a group's transposed vectors, at most NBG_MAX blocks of them (xT
  * floats); a chunk of codewords, floats. */
 enum { XT_FLOATS = 8192, NBG_MAX = 16, CHUNK_FLOATS = 32768 };
@@ -54,14 +56,15 @@ INLINE int any_lane(vi m) {
 }
 
 /* The scores of the block's R rows against the U codewords C[k..k+U) (norms N[k..]):
- * s[u*R + r] = a[r] N[k+u] + sum_e xT[e, r] C[k+u, e], xT holding -2 x. R x U independent
- * accumulators hide the FMA latency; each row's xT[e] is loaded once for U codewords. R, U and d
- * are literals at the call sites: the loops unroll and xT stays in registers when it fits. */
-INLINE void block_scores(const float *xT, const vf *a, int R, int U, int d, const float *C,
-                         const float *N, int k, vf *s) {
-    vf acc[RMAX * UMAX];
+ * s[u*R + r] = a[r] N[k+u] + sum_e xT[e, r] C[k+u, e], xT holding -2 x; unit_a (a = 1, the
+ * k-means assignment) starts from N[k+u] itself and saves the multiply. R x U independent
+ * accumulators hide the FMA latency; each row's xT[e] is loaded once for U codewords. R, U, d and
+ * unit_a are literals at the call sites: the loops unroll and xT stays in registers when it fits. */
+INLINE void block_scores(const float *xT, const vf *a, int unit_a, int U, int d,
+                         const float *C, const float *N, int k, vf *s) {
+    vf acc[R * UMAX];
     for (int u = 0; u < U; u++)
-        for (int r = 0; r < R; r++) acc[u * R + r] = a[r] * N[k + u];
+        for (int r = 0; r < R; r++) acc[u * R + r] = unit_a ? N[k + u] - (vf){0} : a[r] * N[k + u] + 0;
     for (int e = 0; e < d; e++)
         for (int r = 0; r < R; r++) {
             vf x;
@@ -71,33 +74,66 @@ INLINE void block_scores(const float *xT, const vf *a, int R, int U, int d, cons
     for (int j = 0; j < U * R; j++) s[j] = acc[j];
 }
 
-/* top == 1: per-lane minimum over the codewords [k0, K) in order; strict, so ties keep the lower
- * k. */
-INLINE void block_min(const float *xT, const vf *a, int R, int U, int d, const float *C,
-                      const float *N, int k0, int K, vf *best, vi *best_k) {
-    vf b[RMAX], s[RMAX * UMAX];
-    vi bk[RMAX];
-    for (int r = 0; r < R; r++) b[r] = best[r], bk[r] = best_k[r];
+/* top == 1: per lane the lowest score, and the first group of G codewords that holds it (G = 1 or
+ * U, a literal). G = 1 follows the codeword itself, a compare and two selects per row and
+ * codeword. G = U costs U - 1 minimums, a compare and two selects per row and group, and then
+ * first_in_group finds the codeword in the group: U d multiply-adds per vector, which pay off once
+ * K is large against LANES (see grouped in aqlm_topk_scores). Ties keep the lower k, as a strict
+ * running minimum would. Groups never straddle a chunk of codewords; a chunk's last K mod U are
+ * groups of one, and first_in_group's scan from such a one finds it first. */
+#define MIN_F(p, q) RF_SIMD_MIN_F32(p, q)
+
+INLINE void block_min(const float *xT, const vf *a, int unit_a, int U, int G, int d,
+                      const float *C, const float *N, int k0, int K, vf *best, vi *best_g) {
+    vf b[R], s[R * UMAX];
+    vi bg[R];
+    for (int r = 0; r < R; r++) b[r] = best[r], bg[r] = best_g[r];
     int k = k0;
     for (; k + U <= K; k += U) {
-        block_scores(xT, a, R, U, d, C, N, k, s);
-        for (int u = 0; u < U; u++) {
-            const vi kk = (vi){0} + (k + u);
+        block_scores(xT, a, unit_a, U, d, C, N, k, s);
+        for (int g = 0; g < U; g += G) {
+            const vi kg = (vi){0} + (k + g);
             for (int r = 0; r < R; r++) {
-                const vi m = s[u * R + r] < b[r];
-                b[r] = SELECT_F(m, s[u * R + r], b[r]), bk[r] = SELECT_I(m, kk, bk[r]);
+                vf low = s[g * R + r];
+                for (int u = 1; u < G; u++) low = MIN_F(low, s[(g + u) * R + r]);
+                const vi m = low < b[r];
+                b[r] = SELECT_F(m, low, b[r]), bg[r] = SELECT_I(m, kg, bg[r]);
             }
         }
     }
-    for (; k < K; k++) { /* the last K mod U */
-        block_scores(xT, a, R, 1, d, C, N, k, s);
-        const vi kk = (vi){0} + k;
+    for (; k < K; k++) { /* the last K mod U, groups of one */
+        block_scores(xT, a, unit_a, 1, d, C, N, k, s);
+        const vi kg = (vi){0} + k;
         for (int r = 0; r < R; r++) {
             const vi m = s[r] < b[r];
-            b[r] = SELECT_F(m, s[r], b[r]), bk[r] = SELECT_I(m, kk, bk[r]);
+            b[r] = SELECT_F(m, s[r], b[r]), bg[r] = SELECT_I(m, kg, bg[r]);
         }
     }
-    for (int r = 0; r < R; r++) best[r] = b[r], best_k[r] = bk[r];
+    for (int r = 0; r < R; r++) best[r] = b[r], best_g[r] = bg[r];
+}
+
+/* The first codeword of the group [kg, kg + U) (clipped to K) whose score is exactly `best`, the
+ * lane's lowest: its scores computed as block_scores does (the same operations in the same order,
+ * so the same bits; xl[e * stride] is the lane's -2 x[e]), U independent chains. The compiler
+ * fuses block_scores' multiply-adds where the target has FMA (GNU C's -ffp-contract=fast; `+ 0`
+ * there makes a N[k] a product of its own); fmaf says so here, where the vectorizer would
+ * otherwise make products and an in-order sum of this loop. */
+static int32_t first_in_group(const float *xl, int stride, float a, int unit_a, int d,
+                              const float *C, const float *N, int K, int32_t kg, float best) {
+    if (kg < 0) return -1; /* no score below infinity */
+    const int n = K - kg < SCORE_U ? K - kg : SCORE_U;
+    float acc[SCORE_U];
+    for (int u = 0; u < n; u++) acc[u] = unit_a ? N[kg + u] : a * N[kg + u] + 0;
+    for (int e = 0; e < d; e++)
+        for (int u = 0; u < n; u++)
+#ifdef __FP_FAST_FMAF
+            acc[u] = fmaf(xl[e * stride], C[(int64_t)(kg + u) * d + e], acc[u]);
+#else
+            acc[u] += xl[e * stride] * C[(int64_t)(kg + u) * d + e];
+#endif
+    for (int u = 0; u < n; u++)
+        if (acc[u] == best) return kg + u;
+    return kg; /* not reached: the group holds `best` */
 }
 
 /* Row r's ascending list v[r*top ..] takes score x of codeword k by an insertion network, unless
@@ -114,55 +150,69 @@ INLINE void insert(vf x, int k, int top, vf *v, vi *vk) {
     }
 }
 
-/* Any top: each lane keeps its `top` best of the codewords [k0, K) in ascending order. */
-INLINE void block_topk(const float *xT, const vf *a, int R, int U, int d, const float *C,
+/* Any top: each lane keeps its `top` best of the codewords [k0, K) in ascending order. A group of
+ * U codewords whose lowest score beats no lane's last entry is passed over with one compare per
+ * row (with many codewords, most groups). */
+INLINE void block_topk(const float *xT, const vf *a, int U, int d, const float *C,
                        const float *N, int k0, int K, int top, vf *v, vi *vk) {
-    vf s[RMAX * UMAX];
+    vf s[R * UMAX];
     int k = k0;
     for (; k + U <= K; k += U) {
-        block_scores(xT, a, R, U, d, C, N, k, s);
-        for (int u = 0; u < U; u++)
-            for (int r = 0; r < R; r++) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
+        block_scores(xT, a, 0, U, d, C, N, k, s);
+        for (int r = 0; r < R; r++) {
+            vf m = s[r];
+            for (int u = 1; u < U; u++) m = MIN_F(m, s[u * R + r]);
+            if (!any_lane(m < v[r * top + top - 1])) continue;
+            for (int u = 0; u < U; u++) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
+        }
     }
     for (; k < K; k++) {
-        block_scores(xT, a, R, 1, d, C, N, k, s);
+        block_scores(xT, a, 0, 1, d, C, N, k, s);
         for (int r = 0; r < R; r++) insert(s[r], k, top, v + r * top, vk + r * top);
     }
 }
 
-/* One copy per (R, d) for the common group sizes, so that d is a literal and the loops unroll. */
-#define BY_D(R, call_d)                                                                            \
+/* One copy per d for the common group sizes, so that d is a literal and the loops unroll; top 1
+ * also per unit_a and G. */
+#define BY_D(call_d)                                                                               \
     switch (d) {                                                                                   \
-    case 4: call_d(R, 4); break;                                                                   \
-    case 8: call_d(R, 8); break;                                                                   \
-    case 16: call_d(R, 16); break;                                                                 \
-    case 32: call_d(R, 32); break;                                                                 \
-    default: call_d(R, d);                                                                         \
+    case 4: call_d(4); break;                                                                      \
+    case 8: call_d(8); break;                                                                      \
+    case 16: call_d(16); break;                                                                    \
+    case 32: call_d(32); break;                                                                    \
+    default: call_d(d);                                                                            \
     }
-#define MIN_D(R, D) block_min(xT, a, R, SCORE_U, D, C, N, k0, K, v, vk)
-#define TOPK_D(R, D) block_topk(xT, a, R, SCORE_U, D, C, N, k0, K, top, v, vk)
+#define MIN_D(D, UNIT_A, G) block_min(xT, a, UNIT_A, SCORE_U, G, D, C, N, k0, K, v, vk)
+#define MIN_EACH_D(D) MIN_D(D, 0, 1)
+#define MIN_EACH_A1_D(D) MIN_D(D, 1, 1)
+#define MIN_GROUPED_D(D) MIN_D(D, 0, SCORE_U)
+#define MIN_GROUPED_A1_D(D) MIN_D(D, 1, SCORE_U)
+#define TOPK_D(D) block_topk(xT, a, SCORE_U, D, C, N, k0, K, top, v, vk)
 
-static void score_block(const float *xT, const vf *a, int R, int d, const float *C,
-                        const float *N, int k0, int K, int top, vf *v, vi *vk) {
-    if (top == 1) {
-        if (R == 2) BY_D(2, MIN_D) else BY_D(1, MIN_D)
-    } else {
-        if (R == 2) BY_D(2, TOPK_D) else BY_D(1, TOPK_D)
-    }
+static void score_block(const float *xT, const vf *a, int unit_a, int grouped, int d,
+                        const float *C, const float *N, int k0, int K, int top, vf *v, vi *vk) {
+    if (top > 1) BY_D(TOPK_D)
+    else if (grouped && unit_a) BY_D(MIN_GROUPED_A1_D)
+    else if (grouped) BY_D(MIN_GROUPED_D)
+    else if (unit_a) BY_D(MIN_EACH_A1_D)
+    else BY_D(MIN_EACH_D)
 }
 
 void RF_SIMD_FN(aqlm_topk_scores)(const float *x, const float *a, int64_t n, int d,
                                   const float *C, const float *N, int K, int top, int32_t *idx,
                                   float *val) {
-    const int R = 2 * d <= X_REGS ? 2 : 1, block = R * LANES;
+    const int block = R * LANES;
+    /* Top 1 in groups of U codewords (block_min) when K is this large: bench_simd measured
+     * groups slower at K = 16 LANES with AVX-512, faster at 32 LANES with AVX2. */
+    const int grouped = top == 1 && K >= 64 * LANES;
     /* Blocks in groups whose xT fits in L1, codewords in chunks of about 128 KiB (L2) that every
      * block of the group takes in turn: a large codebook (2^16 codewords: 4 MiB at d = 16) then
      * streams from memory once per group, not once per block. */
     const int nbg = XT_FLOATS / (d * block) < NBG_MAX ? XT_FLOATS / (d * block) : NBG_MAX;
     const int kc = CHUNK_FLOATS / d > SCORE_U ? CHUNK_FLOATS / d : SCORE_U;
-    float xT[XT_FLOATS], as[NBG_MAX * RMAX * LANES], tv[RMAX * AQLM_MAX_BEAM * LANES];
-    int32_t tk[RMAX * AQLM_MAX_BEAM * LANES];
-    vf av[NBG_MAX * RMAX], v[nbg * R * top];
+    float xT[XT_FLOATS], as[NBG_MAX * R * LANES], tv[R * AQLM_MAX_BEAM * LANES];
+    int32_t tk[R * AQLM_MAX_BEAM * LANES];
+    vf av[NBG_MAX * R], v[nbg * R * top];
     vi vk[nbg * R * top];
     for (int64_t g0 = 0; g0 < n; g0 += (int64_t)nbg * block) {
         const int ng = n - g0 < (int64_t)nbg * block ? (int)(n - g0) : nbg * block;
@@ -179,7 +229,7 @@ void RF_SIMD_FN(aqlm_topk_scores)(const float *x, const float *a, int64_t n, int
         for (int j = 0; j < nblk * R * top; j++) v[j] = (vf){0} + INFINITY, vk[j] = (vi){0} - 1;
         for (int k0 = 0; k0 < K; k0 += kc)
             for (int b = 0; b < nblk; b++)
-                score_block(xT + b * d * block, av + b * R, R, d, C, N, k0,
+                score_block(xT + b * d * block, av + b * R, !a, grouped, d, C, N, k0,
                             K - k0 < kc ? K : k0 + kc, top, v + b * R * top, vk + b * R * top);
         for (int b = 0; b < nblk; b++) {
             memcpy(tv, v + b * R * top, sizeof(vf) * R * top); /* [R, top, LANES] */
@@ -188,7 +238,9 @@ void RF_SIMD_FN(aqlm_topk_scores)(const float *x, const float *a, int64_t n, int
                 for (int j = 0; j < top; j++) {
                     const int tb = t - b * block, at = ((tb / LANES) * top + j) * LANES + tb % LANES;
                     val[(g0 + t) * top + j] = tv[at];
-                    idx[(g0 + t) * top + j] = tk[at];
+                    idx[(g0 + t) * top + j] = !grouped ? tk[at]
+                                              : first_in_group(xT + b * d * block + tb, block, as[t],
+                                                               !a, d, C, N, K, tk[at], tv[at]);
                 }
         }
     }

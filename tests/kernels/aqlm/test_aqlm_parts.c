@@ -46,18 +46,21 @@ static void test_topk_vs_ref(void **state) {
     check_topk(3, 24, 2, 1, 1);
     check_topk(600, 4, 9000, 3, 1); /* several groups of blocks and chunks of codewords */
     check_topk(530, 16, 2100, 1, 0);
+    /* top 1 from 64 LANES codewords on scans groups of codewords (aqlm_score_simd.c): with a, a
+     * d without an unrolled copy, a last group of fewer */
+    check_topk(300, 8, 3001, 1, 1);
+    check_topk(70, 12, 2051, 1, 1);
+    check_topk(40, 4, 1027, 1, 0);
 }
 
-/* Every path this CPU runs gives the same lists within the tolerance above; the paths with FMA
- * (avx2, avx512) the same bits, whatever their vector widths and blockings. */
-static void test_topk_paths_agree(void **state) {
-    (void)state;
-    enum { n = 77, d = 16, K = 300, top = 4 };
+static void topk_paths_agree(int K, int top) {
+    enum { n = 77, d = 16 };
     rf_rng r;
     rf_rng_init(&r, 31);
-    float *x = fx_randn(&r, n * d, 1.0), *C = fx_randn(&r, K * d, 1.0), *a = fx_randn(&r, n, 1.0);
-    float N[K], val[RF_SIMD_NPATHS][n * top];
-    int32_t idx[RF_SIMD_NPATHS][n * top];
+    float *x = fx_randn(&r, n * d, 1.0), *C = fx_randn(&r, (int64_t)K * d, 1.0);
+    float *a = fx_randn(&r, n, 1.0), *N = rf_malloc(sizeof(float) * K);
+    float val[RF_SIMD_NPATHS][n * 4];
+    int32_t idx[RF_SIMD_NPATHS][n * 4];
     aqlm_codeword_norms(C, K, 1, d, NULL, 0, N);
     const int chosen = rf_simd_path();
     for (int p = 0; p < RF_SIMD_NPATHS; p++) {
@@ -72,33 +75,51 @@ static void test_topk_paths_agree(void **state) {
                 assert_true(fabsf(val[p][j] - val[0][j]) <= 1e-4f * (1 + fabsf(val[0][j])));
         }
         if (p == RF_SIMD_AVX512 && rf_simd_supported(RF_SIMD_AVX2)) {
-            assert_memory_equal(val[p], val[RF_SIMD_AVX2], sizeof val[p]);
-            assert_memory_equal(idx[p], idx[RF_SIMD_AVX2], sizeof idx[p]);
+            assert_memory_equal(val[p], val[RF_SIMD_AVX2], sizeof(float) * n * top);
+            assert_memory_equal(idx[p], idx[RF_SIMD_AVX2], sizeof(int32_t) * n * top);
         }
     }
     assert_int_equal(rf_simd_set(chosen), RF_OK);
-    free(a), free(C), free(x);
+    free(N), free(a), free(C), free(x);
+}
+
+/* Every path this CPU runs gives the same lists within the tolerance above; the paths with FMA
+ * (avx2, avx512) the same bits, whatever their vector widths, blockings and groupings. */
+static void test_topk_paths_agree(void **state) {
+    (void)state;
+    topk_paths_agree(300, 4);
+    topk_paths_agree(300, 1);  /* each codeword followed */
+    topk_paths_agree(1100, 1); /* groups of codewords (K >= 64 LANES on every path) */
+}
+
+/* Copies of the nearest codeword at `copies` (ascending): the first is chosen, scaled by a or
+ * not, in every case of the top 1 scan (one group, several, the last K mod 4 alone) and for top 3. */
+static void topk_ties(int K, const int *copies, int ncopies, float scale) {
+    enum { d = 8 };
+    rf_rng r;
+    rf_rng_init(&r, 7);
+    float *C = fx_randn(&r, (int64_t)K * d, 1.0), x[d], *N = rf_malloc(sizeof(float) * K);
+    for (int e = 0; e < d; e++) x[e] = 5.0f * (e + 1);
+    for (int j = 0; j < ncopies; j++) memcpy(C + copies[j] * d, x, sizeof x);
+    aqlm_codeword_norms(C, K, 1, d, NULL, 0, N);
+    int32_t idx[3];
+    float val[3];
+    const float *a = scale > 0 ? &scale : NULL;
+    aqlm_topk_scores(x, a, 1, d, C, N, K, 1, idx, val);
+    assert_int_equal(idx[0], copies[0]);
+    aqlm_topk_scores(x, a, 1, d, C, N, K, 3, idx, val);
+    for (int j = 0; j < 3 && j < ncopies; j++) assert_int_equal(idx[j], copies[j]);
+    free(N), free(C);
 }
 
 static void test_topk_ties_prefer_lower_index(void **state) {
     (void)state;
-    enum { K = 4096, d = 8 };
-    rf_rng r;
-    rf_rng_init(&r, 7);
-    float *C = fx_randn(&r, K * d, 1.0), x[d], N[K];
-    const int copies[] = {3, 100, 515, 3000}; /* four copies of the nearest codeword */
-    for (int e = 0; e < d; e++) x[e] = 5.0f * (e + 1);
-    for (int j = 0; j < 4; j++) memcpy(C + copies[j] * d, x, sizeof x);
-    aqlm_codeword_norms(C, K, 1, d, NULL, 0, N);
-    int32_t idx[3];
-    float val[3];
-    aqlm_topk_scores(x, NULL, 1, d, C, N, K, 1, idx, val);
-    assert_int_equal(idx[0], 3);
-    aqlm_topk_scores(x, NULL, 1, d, C, N, K, 3, idx, val);
-    assert_int_equal(idx[0], 3);
-    assert_int_equal(idx[1], 100);
-    assert_int_equal(idx[2], 515);
-    free(C);
+    const int spread[] = {3, 100, 515, 3000}, one_group[] = {1, 2}, last[] = {4097, 4098};
+    topk_ties(4096, spread, 4, 0);
+    topk_ties(4096, spread, 4, 0.75f);
+    topk_ties(300, spread, 2, 0.75f);
+    topk_ties(4096, one_group, 2, 0);
+    topk_ties(4099, last, 2, 0.75f);
 }
 
 static void test_codeword_norms(void **state) {
