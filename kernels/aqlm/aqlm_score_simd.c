@@ -78,7 +78,7 @@ INLINE void block_scores(const float *xT, const vf *a, int unit_a, int U, int d,
  * U, a literal). G = 1 follows the codeword itself, a compare and two selects per row and
  * codeword. G = U costs U - 1 minimums, a compare and two selects per row and group, and then
  * first_in_group finds the codeword in the group: U d multiply-adds per vector, which pay off once
- * K is large against LANES (see grouped in aqlm_topk_scores). Ties keep the lower k, as a strict
+ * K is large (see grouped in aqlm_topk_scores). Ties keep the lower k, as a strict
  * running minimum would. Groups never straddle a chunk of codewords; a chunk's last K mod U are
  * groups of one, and first_in_group's scan from such a one finds it first. */
 #define MIN_F(p, q) RF_SIMD_MIN_F32(p, q)
@@ -202,9 +202,10 @@ void RF_SIMD_FN(aqlm_topk_scores)(const float *x, const float *a, int64_t n, int
                                   const float *C, const float *N, int K, int top, int32_t *idx,
                                   float *val) {
     const int block = R * LANES;
-    /* Top 1 in groups of U codewords (block_min) when K is this large: bench_simd measured
-     * groups slower at K = 16 LANES with AVX-512, faster at 32 LANES with AVX2. */
-    const int grouped = top == 1 && K >= 64 * LANES;
+    /* Top 1 in groups of U codewords (block_min) from 1024 codewords: bench_simd and bench_aqlm
+     * measured groups faster at K = 1024 on every path, slower or no faster at K = 256 (2x8's
+     * codebooks), where first_in_group's work is large against the scan's. */
+    const int grouped = top == 1 && K >= 1024;
     /* Blocks in groups whose xT fits in L1, codewords in chunks of about 128 KiB (L2) that every
      * block of the group takes in turn: a large codebook (2^16 codewords: 4 MiB at d = 16) then
      * streams from memory once per group, not once per block. */

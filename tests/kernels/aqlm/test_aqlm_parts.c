@@ -46,8 +46,8 @@ static void test_topk_vs_ref(void **state) {
     check_topk(3, 24, 2, 1, 1);
     check_topk(600, 4, 9000, 3, 1); /* several groups of blocks and chunks of codewords */
     check_topk(530, 16, 2100, 1, 0);
-    /* top 1 from 64 LANES codewords on scans groups of codewords (aqlm_score_simd.c): with a, a
-     * d without an unrolled copy, a last group of fewer */
+    /* top 1 from 1024 codewords on scans groups of codewords (aqlm_score_simd.c): with a, a d
+     * without an unrolled copy, a last group of fewer */
     check_topk(300, 8, 3001, 1, 1);
     check_topk(70, 12, 2051, 1, 1);
     check_topk(40, 4, 1027, 1, 0);
@@ -89,7 +89,7 @@ static void test_topk_paths_agree(void **state) {
     (void)state;
     topk_paths_agree(300, 4);
     topk_paths_agree(300, 1);  /* each codeword followed */
-    topk_paths_agree(1100, 1); /* groups of codewords (K >= 64 LANES on every path) */
+    topk_paths_agree(1100, 1); /* groups of codewords (K >= 1024) */
 }
 
 /* Copies of the nearest codeword at `copies` (ascending): the first is chosen, scaled by a or
