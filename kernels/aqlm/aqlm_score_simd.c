@@ -13,10 +13,11 @@
  * any top.
  *
  * The vector type is exactly one register of the path: a wider GNU vector (16 floats on AVX2) is
- * lowered through the stack. U = 4 codewords are scored at once (R x U independent FMA chains),
- * so that a codeword costs one broadcast load per e and R FMAs; xT stays in registers where it
- * fits (2 d <= 16 with AVX-512) and is read from L1 where it does not, which bench_simd measured
- * faster than one row of registers (R = 1) for d = 16 and 32. Blocks go in groups and codewords
+ * lowered through the stack. U = 4 codewords (SCORE_U; 2 on aarch64) are scored at once (R x U
+ * independent FMA chains), so that a codeword costs one broadcast load per e and R FMAs; xT stays
+ * in registers where it fits (2 d <= 16 with AVX-512) and is read from L1 where it does not,
+ * which bench_simd measured faster than one row of registers (R = 1) for d = 16 and 32. Blocks
+ * go in groups and codewords
  * in L2-sized chunks (see aqlm_topk_scores below). Every lane computes
  * a N[k] + sum_e xT[e] C[k, e] in the same order whatever LANES and the blocking are, so a path's
  * result does not depend on them; paths with FMA (avx2, avx512, aarch64) round alike, x86's
@@ -31,8 +32,15 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-#ifndef SCORE_U /* (-D overrides, for tuning with benchmarks/bench_simd) */
+/* Codewords per step (-D overrides, for tuning with benchmarks/bench_simd). Two on aarch64: NEON's
+ * by-element multiply-adds hold the codewords in registers too, and with four the d = 8 loops
+ * spill to the stack (aarch64-linux-gnu-gcc 12), with two they do not. */
+#ifndef SCORE_U
+#if defined(__aarch64__)
+#define SCORE_U 2
+#else
 #define SCORE_U 4
+#endif
 #endif
 enum { LANES = RF_SIMD_F32_LANES, R = 2, UMAX = 4 };
 /* Blocking (aqlm_topk_scores): a group's transposed vectors, at most NBG_MAX blocks of them (xT
