@@ -1,9 +1,9 @@
 /* cmd_plan.c -- `riverforge plan`: the task list of a run without running it: tasks in run
  * order with shapes, bits per weight, predicted work and time, and the predicted time per rank.
  * Times price each part of the predicted FLOP at the rate of the loop that does it, measured at
- * startup on the threads OMP_NUM_THREADS gives: BLAS products at the sgemm rate, the AQLM scoring
- * loop at its own rates for k-means and beam search (rf_aqlm_predicted_work; --gflops gives one
- * rate for all instead). The predicted peak memory per rank, and a task that
+ * startup on the threads OMP_NUM_THREADS gives: the AQLM scoring loop at its own rates for k-means
+ * and beam search, the losses and gradients at the Adam step's, other BLAS products at the sgemm
+ * rate (rf_aqlm_predicted_work; --gflops gives one rate for all instead). The predicted peak memory per rank, and a task that
  * does not fit this machine's memory is refused as run refuses it (shards/tasks.h).
  * With --calibrate N: instead, the predicted peak memory per rank of `calibrate --nsamples N`
  * (mpi/calibrate_memory.h). */
@@ -24,8 +24,9 @@
 /* The rate measurement: an n^3 sgemm, best of a few runs (about 0.1 s on a laptop). */
 #define RATE_N 1024
 #define RATE_REPS 3
-/* ... and of each of the scoring loop's two uses (after a warm-up call). */
+/* ... and of each of the scoring loop's two uses and of the Adam step (after a warm-up call). */
 #define SCORING_SECONDS 0.3
+#define STEP_SECONDS 0.3
 
 /* "40 s", "12.5 min", "3.2 h", "5.4 days": predicted times span seconds to weeks. */
 static void format_duration(double seconds, char *buf, size_t len) {
@@ -41,35 +42,38 @@ static void format_bytes(double bytes, char *buf, size_t len) {
     else snprintf(buf, len, "%.1f GiB", bytes / (1 << 30));
 }
 
-/* FLOP/s of one rank: BLAS products at the sgemm rate, and the scoring loop's two uses. */
+/* FLOP/s of one rank: BLAS products at the sgemm rate, the scoring loop's two uses, the Adam
+ * steps. */
 typedef struct {
-    double sgemm, kmeans, beam;
+    double sgemm, kmeans, beam, step;
 } rates;
 
 /* This machine's rates on the threads OMP_NUM_THREADS gives, for cfg's codewords, printed. */
 static void measure_rates(const rf_aqlm_config *cfg, rates *r) {
     r->sgemm = rf_sgemm_rate(RATE_N, RATE_REPS);
     rf_aqlm_scoring_rates(cfg, SCORING_SECONDS, &r->kmeans, &r->beam);
+    r->step = rf_aqlm_step_rate(cfg, STEP_SECONDS);
     const int threads = omp_get_max_threads();
     printf("this machine, on %d thread%s%s: sgemm (%d^3) %.1f GFLOP/s; the scoring loop (SIMD path "
            "%s, %d codewords of %d) %.1f GFLOP/s for k-means (top 1), %.1f GFLOP/s for the beam "
-           "search (top %d). Each rank is assumed to run at these rates.\n\n", threads,
-           threads == 1 ? "" : "s",
+           "search (top %d); the Adam steps %.1f GFLOP/s. Each rank is assumed to run at these "
+           "rates.\n\n", threads, threads == 1 ? "" : "s",
            getenv("OMP_NUM_THREADS") ? "" : " (set OMP_NUM_THREADS to a rank's threads)", RATE_N,
            r->sgemm * 1e-9, rf_simd_name(rf_simd_path()), 1 << cfg->nbits_per_codebook,
            cfg->out_group_size * cfg->in_group_size, r->kmeans * 1e-9, r->beam * 1e-9,
-           cfg->beam_size);
+           cfg->beam_size, r->step * 1e-9);
     if (rf_blas_core_advice())
         printf("(OpenBLAS runs its %s kernels on this CPU: OPENBLAS_CORETYPE=%s would be "
                "faster)\n\n", rf_blas_core(), rf_blas_core_advice());
 }
 
-/* A task's predicted seconds: an AQLM task's scoring at the scoring loop's rates and the rest at
- * the sgemm rate; a generated ViT matrix's work (circuits and read-out) at the sgemm rate. */
+/* A task's predicted seconds: an AQLM task's scoring at the scoring loop's rates, its losses at
+ * the Adam step's and the rest at the sgemm rate; a generated ViT matrix's work (circuits and
+ * read-out) at the sgemm rate. */
 static double task_seconds(const rf_task *t, const rf_aqlm_config *cfg, const rates *r) {
     if (t->kind == RF_TASK_VIT) return t->cost / r->sgemm;
     const rf_aqlm_work w = rf_aqlm_predicted_work(t->out_features, t->in_features, cfg);
-    return w.kmeans / r->kmeans + w.beam / r->beam + w.blas / r->sgemm;
+    return w.kmeans / r->kmeans + w.beam / r->beam + w.steps / r->step + w.blas / r->sgemm;
 }
 
 /* plan --calibrate: calibrate's memory check as it would run with `ranks` ranks. */
@@ -116,10 +120,10 @@ int rf_cmd_plan(int argc, char **argv) {
                     "Prints the tasks of a run (and, with --vit-share, the generated ViT matrices)\n"
                     "in the order ranks take them, with shapes, bits per weight, predicted work\n"
                     "and time, and the predicted time of each rank.\n\n"
-                    "Times price the BLAS products at this machine's sgemm rate and the AQLM\n"
-                    "scoring loop (k-means and beam search) at its own rates, measured at startup\n"
-                    "on the threads OMP_NUM_THREADS gives (set it to a rank's threads), or all\n"
-                    "work at --gflops. Every epoch up to --max_epochs is counted: with\n"
+                    "Times price the AQLM scoring loop (k-means and beam search) and the Adam\n"
+                    "steps at their own rates and other BLAS products at the sgemm rate, measured\n"
+                    "at startup on the threads OMP_NUM_THREADS gives (set it to a rank's threads),\n"
+                    "or all work at --gflops. Every epoch up to --max_epochs is counted: with\n"
                     "--relative_mse_tolerance > 0 most matrices stop much sooner, and the times\n"
                     "are upper bounds.\n\n"
                     "With --calibrate N it prints instead the predicted peak memory per rank of\n"
@@ -150,7 +154,7 @@ int rf_cmd_plan(int argc, char **argv) {
         rf_st_close(&m);
         return RF_EXIT_USAGE;
     }
-    rates r = {gflops * 1e9, gflops * 1e9, gflops * 1e9};
+    rates r = {gflops * 1e9, gflops * 1e9, gflops * 1e9, gflops * 1e9};
     if (gflops == 0) measure_rates(&cfg, &r);
     printf("%5s  %-52s %14s %8s %12s %10s\n", "order", "task", "shape", "bits/w", "GFLOP", "time");
     double total = 0, weights = 0, bits = 0;

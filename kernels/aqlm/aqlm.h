@@ -112,10 +112,12 @@ double rf_aqlm_predicted_flops(int64_t out_features, int64_t in_features,
 
 /* The same work split by the loop that does it, since they run at different rates: the scoring
  * loop of the k-means initialization (nearest codeword: top 1), the scoring loop of the beam
- * passes (top beam_size), and BLAS products (the loss and its gradient, the product that starts
- * each beam pass, the errors). kmeans + beam + blas = rf_aqlm_predicted_flops. */
+ * passes (top beam_size), the losses with their gradients (an Adam step each, or the loss an
+ * epoch reports; counted as their [out, in] x [in, in] product), and the other BLAS products (the
+ * product that starts each beam pass, the errors). kmeans + beam + steps + blas =
+ * rf_aqlm_predicted_flops. */
 typedef struct {
-    double kmeans, beam, blas;
+    double kmeans, beam, steps, blas;
 } rf_aqlm_work;
 rf_aqlm_work rf_aqlm_predicted_work(int64_t out_features, int64_t in_features,
                                     const rf_aqlm_config *cfg);
@@ -126,5 +128,12 @@ rf_aqlm_work rf_aqlm_predicted_work(int64_t out_features, int64_t in_features,
  * vectors (top beam_size). What `plan` prices rf_aqlm_work's two scoring parts at. */
 void rf_aqlm_scoring_rates(const rf_aqlm_config *cfg, double seconds, double *kmeans,
                            double *beam);
+
+/* FLOP/s of rf_aqlm_quantize's Adam steps for cfg: the loss with its gradient (counted as its
+ * [out, in] x [in, in] product; the dequantization and the codebook gradient's gather come with
+ * it) and the update of codebooks and scales, timed for about `seconds` on a random matrix of
+ * about [1024, 2560] (a Qwen3-4B k_proj) on this process's OpenMP threads. What
+ * `plan` prices rf_aqlm_work's steps at: below the rate of a square sgemm. */
+double rf_aqlm_step_rate(const rf_aqlm_config *cfg, double seconds);
 
 #endif

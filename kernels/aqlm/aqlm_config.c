@@ -145,6 +145,7 @@ double rf_aqlm_predicted_flops(int64_t out, int64_t in, const rf_aqlm_config *c)
 rf_aqlm_work rf_aqlm_predicted_work(int64_t out, int64_t in, const rf_aqlm_config *c) {
     const aqlm_cost k = aqlm_cost_model(out, in, c);
     rf_aqlm_work w = {.kmeans = k.init, .beam = c->max_epochs * k.beam_scoring};
-    w.blas = k.total - w.kmeans - w.beam;
+    w.steps = (c->max_epochs * fmax(c->steps_per_epoch, 1) + 1) * k.loss;
+    w.blas = k.total - w.kmeans - w.beam - w.steps;
     return w;
 }

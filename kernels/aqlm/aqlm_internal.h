@@ -140,6 +140,10 @@ double aqlm_loss_grad(const float *W, const float *XTX, const rf_aqlm_matrix *q,
 double aqlm_loss_grad_ref(const float *W, const float *XTX, const rf_aqlm_matrix *q,
                           double *g_codebooks, double *g_scales);
 
+/* Adam's settings in the reference's AQEngine.quantize. */
+#define AQLM_ADAM_BETA2 0.95
+#define AQLM_ADAM_EPS 1e-8
+
 /* torch.optim.Adam(betas=(0, beta2), eps, amsgrad=True), step t >= 1: v and vmax start at 0. */
 void aqlm_adam_update(float *p, const float *g, float *v, float *vmax, int64_t n, double lr,
                       double beta2, double eps, int64_t t);

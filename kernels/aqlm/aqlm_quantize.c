@@ -23,10 +23,6 @@
 #include "common/rf_log.h"
 #include "kernels/aqlm/aqlm_internal.h"
 
-/* Adam's settings in the reference's AQEngine.quantize. */
-#define ADAM_BETA2 0.95
-#define ADAM_EPS 1e-8
-
 /* The largest float16: the checkpoint stores scales as float16. */
 #define FP16_MAX 65504.0f
 
@@ -61,7 +57,7 @@ static adam_param adam_param_new(float *p, int64_t n) {
 }
 
 static void adam_step(const adam_param *a, double lr, int64_t t) {
-    aqlm_adam_update(a->p, a->g, a->v, a->vmax, a->n, lr, ADAM_BETA2, ADAM_EPS, t);
+    aqlm_adam_update(a->p, a->g, a->v, a->vmax, a->n, lr, AQLM_ADAM_BETA2, AQLM_ADAM_EPS, t);
 }
 
 static void adam_param_free(adam_param *a) {

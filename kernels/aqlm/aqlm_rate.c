@@ -1,9 +1,11 @@
-/* aqlm_rate.c -- rf_aqlm_scoring_rates (aqlm.h): the scoring loop timed as its two callers run it,
- * the k-means assignment (aqlm_kmeans_assign itself, top 1) and the beam search (blocks of
- * AQLM_BEAM_BLOCK hypotheses per aqlm_topk_scores call, top beam_size, threads over blocks), on
- * random codewords and vectors. One call is sized to about 2 GFLOP (at least a few work items per
- * thread, at most 16 MiB of vectors); after one call that warms caches, pages and threads, calls
- * repeat until `seconds` have passed. */
+/* aqlm_rate.c -- the rates `plan` prices rf_aqlm_work at (aqlm.h), measured on random data:
+ * rf_aqlm_scoring_rates, the scoring loop timed as its two callers run it, the k-means
+ * assignment (aqlm_kmeans_assign itself, top 1) and the beam search (blocks of AQLM_BEAM_BLOCK
+ * hypotheses per aqlm_topk_scores call, top beam_size, threads over blocks); and
+ * rf_aqlm_step_rate, one Adam step (aqlm_loss_grad and the two updates) on a probe matrix. A
+ * scoring call is sized to about 2 GFLOP (at least a few work items per thread, at most 16 MiB
+ * of vectors). After one call that warms caches, pages and threads, calls repeat until `seconds`
+ * have passed. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -23,12 +25,14 @@ typedef struct {
     int32_t *assign;
 } scoring_job;
 
-static void run_kmeans(const scoring_job *j) {
+static void run_kmeans(const void *arg) {
+    const scoring_job *j = arg;
     rf_check(aqlm_kmeans_assign(j->x, j->n, j->d, j->C, j->K, j->assign, NULL) == RF_OK,
              "k-means assignment without progress cannot stop");
 }
 
-static void run_beam(const scoring_job *j) {
+static void run_beam(const void *arg) {
+    const scoring_job *j = arg;
     const int64_t nblocks = j->n / j->block;
 #pragma omp parallel
     {
@@ -43,14 +47,13 @@ static void run_beam(const scoring_job *j) {
     }
 }
 
-/* FLOP/s of run(job): one warm-up call, then calls until `seconds` have passed. */
-static double rate(void (*run)(const scoring_job *), const scoring_job *j, double seconds) {
-    const double flop = 2.0 * j->n * j->K * j->d;
-    run(j);
+/* FLOP/s of run(arg), `flop` a call: one warm-up call, then calls until `seconds` have passed. */
+static double rate(void (*run)(const void *), const void *arg, double flop, double seconds) {
+    run(arg);
     int calls = 0;
     double t0 = rf_now(), t;
     do {
-        run(j);
+        run(arg);
         calls++;
         t = rf_now() - t0;
     } while (t < seconds);
@@ -87,8 +90,60 @@ void rf_aqlm_scoring_rates(const rf_aqlm_config *cfg, double seconds, double *km
     aqlm_codeword_norms(C, K, 1, d, NULL, 0, N);
     j.x = x, j.a = a, j.C = C, j.N = N;
     j.n = nk;
-    *kmeans = rate(run_kmeans, &j, seconds);
+    *kmeans = rate(run_kmeans, &j, 2.0 * nk * K * d, seconds);
     j.n = nb;
-    *beam = rate(run_beam, &j, seconds);
+    *beam = rate(run_beam, &j, 2.0 * nb * K * d, seconds);
     free(j.assign), free(N), free(C), free(a), free(x);
+}
+
+/* The probe of rf_aqlm_step_rate: about [STEP_OUT, STEP_IN], whole groups. */
+#define STEP_OUT 1024
+#define STEP_IN 2560
+
+typedef struct {
+    const float *W, *XTX;
+    rf_aqlm_matrix q;
+    aqlm_code_index ix;
+    float *work, *g, *v, *vmax; /* g, v, vmax: the codebooks' [ncb], then the scales' [Og] */
+    int64_t ncb, Og;
+    double lr;
+} step_job;
+
+static void run_step(const void *arg) {
+    const step_job *j = arg;
+    aqlm_loss_grad(j->W, j->XTX, &j->q, &j->ix, j->work, j->g, j->g + j->ncb);
+    aqlm_adam_update(j->q.codebooks, j->g, j->v, j->vmax, j->ncb, j->lr, AQLM_ADAM_BETA2,
+                     AQLM_ADAM_EPS, 1);
+    aqlm_adam_update(j->q.scales, j->g + j->ncb, j->v + j->ncb, j->vmax + j->ncb, j->Og, j->lr,
+                     AQLM_ADAM_BETA2, AQLM_ADAM_EPS, 1);
+}
+
+double rf_aqlm_step_rate(const rf_aqlm_config *cfg, double seconds) {
+    const int og = cfg->out_group_size, ig = cfg->in_group_size;
+    const int64_t out = og * (STEP_OUT / og > 0 ? STEP_OUT / og : 1);
+    const int64_t in = ig * (STEP_IN / ig > 0 ? STEP_IN / ig : 1);
+    step_job j = {.lr = cfg->lr};
+    rf_aqlm_alloc(&j.q, out, in, cfg);
+    const int64_t ncodes = (out / og) * (in / ig) * j.q.M;
+    j.ncb = (int64_t)j.q.M * j.q.K * og * ig, j.Og = out / og;
+    float *W = rf_malloc((size_t)(out * in) * sizeof *W);
+    float *XTX = rf_malloc((size_t)(in * in) * sizeof *XTX);
+    j.work = rf_malloc((size_t)(2 * out * in) * sizeof *j.work);
+    j.g = rf_malloc((size_t)(j.ncb + j.Og) * sizeof *j.g);
+    j.v = rf_calloc((size_t)(j.ncb + j.Og), sizeof *j.v);
+    j.vmax = rf_calloc((size_t)(j.ncb + j.Og), sizeof *j.vmax);
+    rf_rng rng;
+    rf_rng_init(&rng, 2);
+    for (int64_t i = 0; i < out * in; i++) W[i] = 0.02f * (float)rf_rng_normal(&rng);
+    for (int64_t i = 0; i < in * in; i++) XTX[i] = (float)rf_rng_normal(&rng);
+    for (int64_t i = 0; i < ncodes; i++) j.q.codes[i] = (uint16_t)rf_rng_below(&rng, (uint64_t)j.q.K);
+    for (int64_t i = 0; i < j.ncb; i++) j.q.codebooks[i] = 0.02f * (float)rf_rng_normal(&rng);
+    for (int64_t o = 0; o < j.Og; o++) j.q.scales[o] = 1.0f;
+    j.W = W, j.XTX = XTX;
+    aqlm_code_index_build(&j.q, &j.ix);
+    const double r = rate(run_step, &j, 2.0 * out * in * in, seconds);
+    aqlm_code_index_free(&j.ix);
+    free(j.vmax), free(j.v), free(j.g), free(j.work), free(XTX), free(W);
+    rf_aqlm_free(&j.q);
+    return r;
 }

@@ -363,11 +363,14 @@ static void test_predicted_work(void **state) {
     const double groups = 256.0 * 512 / 8, K = 256, d = 8, fit = 2 * K;
     const rf_aqlm_work w = rf_aqlm_predicted_work(256, 512, &c);
     const double total = rf_aqlm_predicted_flops(256, 512, &c);
-    assert_float_equal(w.kmeans + w.beam + w.blas, total, 1e-12 * total);
+    assert_float_equal(w.kmeans + w.beam + w.steps + w.blas, total, 1e-12 * total);
     assert_float_equal(w.kmeans, 2 * (7 * fit * K * d * 2 + groups * K * d * 2), 1e-12 * total);
     assert_float_equal(w.beam, 5 * 2.0 * 256 * 512 * K * 2 * 3, 1e-12 * total);
-    /* at least the Adam steps' products */
-    assert_true(w.blas > 5 * c.steps_per_epoch * 2.0 * 256 * 512 * 512);
+    /* every epoch's steps and the loss after the last epoch, one [256, 512] x [512, 512] each */
+    const double product = 2.0 * 256 * 512 * 512;
+    assert_float_equal(w.steps, (5 * c.steps_per_epoch + 1) * product, 1e-12 * total);
+    /* the product that starts each beam pass and the two of the errors */
+    assert_float_equal(w.blas, (5 + 2) * product, 1e-12 * total);
 }
 
 /* The scoring loop's rates on this path: measured, positive and finite, for top 1 and top > 1. */
@@ -378,6 +381,18 @@ static void test_scoring_rates(void **state) {
     rf_aqlm_scoring_rates(&c, 0.01, &kmeans, &beam);
     assert_true(isfinite(kmeans) && kmeans > 1e6);
     assert_true(isfinite(beam) && beam > 1e6);
+}
+
+/* The Adam step's rate: measured, positive and finite, for group shapes that divide the probe's
+ * [1024, 2560] and one that does not (og 3). */
+static void test_step_rate(void **state) {
+    (void)state;
+    rf_aqlm_config c = fx_config(2, 8, 1, 8, 1);
+    const double r = rf_aqlm_step_rate(&c, 0.01);
+    assert_true(isfinite(r) && r > 1e6);
+    c = fx_config(1, 6, 3, 4, 1);
+    const double r3 = rf_aqlm_step_rate(&c, 0.01);
+    assert_true(isfinite(r3) && r3 > 1e6);
 }
 
 static void test_adam_update(void **state) {
@@ -469,6 +484,7 @@ int main(void) {
         cmocka_unit_test(test_bits_per_weight),
         cmocka_unit_test(test_predicted_work),
         cmocka_unit_test(test_scoring_rates),
+        cmocka_unit_test(test_step_rate),
         cmocka_unit_test(test_adam_update),
         cmocka_unit_test(test_check_config),
         cmocka_unit_test(test_init_scales),
