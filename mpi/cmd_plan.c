@@ -3,8 +3,9 @@
  * Times price each part of the predicted FLOP at the rate of the loop that does it, measured at
  * startup on the threads OMP_NUM_THREADS gives: the AQLM scoring loop at its own rates for k-means
  * and beam search, the losses and gradients at the Adam step's, other BLAS products at the sgemm
- * rate (rf_aqlm_predicted_work; --gflops gives one rate for all instead). The predicted peak memory per rank, and a task that
- * does not fit this machine's memory is refused as run refuses it (shards/tasks.h).
+ * rate (rf_aqlm_predicted_work; --gflops gives one rate for all instead). The predicted peak
+ * memory per rank, and a task that does not fit this machine's memory is refused as run refuses
+ * it (shards/tasks.h).
  * With --calibrate N: instead, the predicted peak memory per rank of `calibrate --nsamples N`
  * (mpi/calibrate_memory.h). */
 #include <omp.h>
@@ -122,8 +123,8 @@ int rf_cmd_plan(int argc, char **argv) {
                     "and time, and the predicted time of each rank.\n\n"
                     "Times price the AQLM scoring loop (k-means and beam search) and the Adam\n"
                     "steps at their own rates and other BLAS products at the sgemm rate, measured\n"
-                    "at startup on the threads OMP_NUM_THREADS gives (set it to a rank's threads),\n"
-                    "or all work at --gflops. Every epoch up to --max_epochs is counted: with\n"
+                    "at startup on the threads OMP_NUM_THREADS gives (set it to a rank's\n"
+                    "threads), or all work at --gflops. Every epoch up to --max_epochs is counted: with\n"
                     "--relative_mse_tolerance > 0 most matrices stop much sooner, and the times\n"
                     "are upper bounds.\n\n"
                     "With --calibrate N it prints instead the predicted peak memory per rank of\n"

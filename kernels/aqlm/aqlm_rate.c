@@ -136,7 +136,8 @@ double rf_aqlm_step_rate(const rf_aqlm_config *cfg, double seconds) {
     rf_rng_init(&rng, 2);
     for (int64_t i = 0; i < out * in; i++) W[i] = 0.02f * (float)rf_rng_normal(&rng);
     for (int64_t i = 0; i < in * in; i++) XTX[i] = (float)rf_rng_normal(&rng);
-    for (int64_t i = 0; i < ncodes; i++) j.q.codes[i] = (uint16_t)rf_rng_below(&rng, (uint64_t)j.q.K);
+    for (int64_t i = 0; i < ncodes; i++)
+        j.q.codes[i] = (uint16_t)rf_rng_below(&rng, (uint64_t)j.q.K);
     for (int64_t i = 0; i < j.ncb; i++) j.q.codebooks[i] = 0.02f * (float)rf_rng_normal(&rng);
     for (int64_t o = 0; o < j.Og; o++) j.q.scales[o] = 1.0f;
     j.W = W, j.XTX = XTX;

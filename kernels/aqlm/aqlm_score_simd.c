@@ -17,8 +17,7 @@
  * independent FMA chains), so that a codeword costs one broadcast load per e and R FMAs; xT stays
  * in registers where it fits (2 d <= 16 with AVX-512) and is read from L1 where it does not,
  * which bench_simd measured faster than one row of registers (R = 1) for d = 16 and 32. Blocks
- * go in groups and codewords
- * in L2-sized chunks (see aqlm_topk_scores below). Every lane computes
+ * go in groups and codewords in L2-sized chunks (see aqlm_topk_scores below). Every lane computes
  * a N[k] + sum_e xT[e] C[k, e] in the same order whatever LANES and the blocking are, so a path's
  * result does not depend on them; paths with FMA (avx2, avx512, aarch64) round alike, x86's
  * baseline (no FMA) rounds each product.
@@ -65,14 +64,17 @@ INLINE int any_lane(vi m) {
 
 /* The scores of the block's R rows against the U codewords C[k..k+U) (norms N[k..]):
  * s[u*R + r] = a[r] N[k+u] + sum_e xT[e, r] C[k+u, e], xT holding -2 x; unit_a (a = 1, the
- * k-means assignment) starts from N[k+u] itself and saves the multiply. R x U independent
- * accumulators hide the FMA latency; each row's xT[e] is loaded once for U codewords. R, U, d and
- * unit_a are literals at the call sites: the loops unroll and xT stays in registers when it fits. */
+ * k-means assignment) starts from N[k+u] itself and saves the multiply (`- 0`, which the compiler
+ * drops, makes the vector; `0 +` would stay an add). `+ 0` keeps a[r] N[k+u] a product of its own
+ * (see first_in_group). R x U independent accumulators hide the FMA latency; each row's xT[e] is
+ * loaded once for U codewords. U, d and unit_a are literals at the call sites: the loops unroll
+ * and xT stays in registers when it fits. */
 INLINE void block_scores(const float *xT, const vf *a, int unit_a, int U, int d,
                          const float *C, const float *N, int k, vf *s) {
     vf acc[R * UMAX];
     for (int u = 0; u < U; u++)
-        for (int r = 0; r < R; r++) acc[u * R + r] = unit_a ? N[k + u] - (vf){0} : a[r] * N[k + u] + 0;
+        for (int r = 0; r < R; r++)
+            acc[u * R + r] = unit_a ? N[k + u] - (vf){0} : a[r] * N[k + u] + 0;
     for (int e = 0; e < d; e++)
         for (int r = 0; r < R; r++) {
             vf x;
@@ -123,9 +125,10 @@ INLINE void block_min(const float *xT, const vf *a, int unit_a, int U, int G, in
 /* The first codeword of the group [kg, kg + U) (clipped to K) whose score is exactly `best`, the
  * lane's lowest: its scores computed as block_scores does (the same operations in the same order,
  * so the same bits; xl[e * stride] is the lane's -2 x[e]), U independent chains. The compiler
- * fuses block_scores' multiply-adds where the target has FMA (GNU C's -ffp-contract=fast; `+ 0`
- * there makes a N[k] a product of its own); fmaf says so here, where the vectorizer would
- * otherwise make products and an in-order sum of this loop. */
+ * fuses block_scores' multiply-adds where the target has FMA (GNU C's -ffp-contract=fast), and
+ * `+ 0` there makes a N[k] a product of its own, rounded, rather than one fused into the first
+ * multiply-add; fmaf says so here, where the vectorizer would otherwise make products and an
+ * in-order sum of this loop. */
 static int32_t first_in_group(const float *xl, int stride, float a, int unit_a, int d,
                               const float *C, const float *N, int K, int32_t kg, float best) {
     if (kg < 0) return -1; /* no score below infinity */
@@ -246,10 +249,11 @@ void RF_SIMD_FN(aqlm_topk_scores)(const float *x, const float *a, int64_t n, int
             for (int t = b * block; t < ng && t < (b + 1) * block; t++)
                 for (int j = 0; j < top; j++) {
                     const int tb = t - b * block, at = ((tb / LANES) * top + j) * LANES + tb % LANES;
+                    const float *xl = xT + b * d * block + tb; /* the lane's -2 x, stride block */
                     val[(g0 + t) * top + j] = tv[at];
-                    idx[(g0 + t) * top + j] = !grouped ? tk[at]
-                                              : first_in_group(xT + b * d * block + tb, block, as[t],
-                                                               !a, d, C, N, K, tk[at], tv[at]);
+                    idx[(g0 + t) * top + j] =
+                        grouped ? first_in_group(xl, block, as[t], !a, d, C, N, K, tk[at], tv[at])
+                                : tk[at];
                 }
         }
     }

@@ -93,7 +93,8 @@ static void test_topk_paths_agree(void **state) {
 }
 
 /* Copies of the nearest codeword at `copies` (ascending): the first is chosen, scaled by a or
- * not, in every case of the top 1 scan (one group, several, the last K mod 4 alone) and for top 3. */
+ * not, in every case of the top 1 scan (one group, several, the last K mod 4 alone) and for
+ * top 3. */
 static void topk_ties(int K, const int *copies, int ncopies, float scale) {
     enum { d = 8 };
     rf_rng r;
