@@ -28,6 +28,9 @@
 /* ... and of each of the scoring loop's two uses and of the Adam step (after a warm-up call). */
 #define SCORING_SECONDS 0.3
 #define STEP_SECONDS 0.3
+/* ... the Adam step's on a matrix of a Qwen3-4B k_proj's shape */
+#define STEP_OUT 1024
+#define STEP_IN 2560
 
 /* "40 s", "12.5 min", "3.2 h", "5.4 days": predicted times span seconds to weeks. */
 static void format_duration(double seconds, char *buf, size_t len) {
@@ -53,7 +56,7 @@ typedef struct {
 static void measure_rates(const rf_aqlm_config *cfg, rates *r) {
     r->sgemm = rf_sgemm_rate(RATE_N, RATE_REPS);
     rf_aqlm_scoring_rates(cfg, SCORING_SECONDS, &r->kmeans, &r->beam);
-    r->step = rf_aqlm_step_rate(cfg, STEP_SECONDS);
+    r->step = rf_aqlm_step_rate(cfg, STEP_OUT, STEP_IN, STEP_SECONDS);
     const int threads = omp_get_max_threads();
     printf("this machine, on %d thread%s%s: sgemm (%d^3) %.1f GFLOP/s; the scoring loop (SIMD path "
            "%s, %d codewords of %d) %.1f GFLOP/s for k-means (top 1), %.1f GFLOP/s for the beam "

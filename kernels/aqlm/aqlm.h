@@ -132,8 +132,9 @@ void rf_aqlm_scoring_rates(const rf_aqlm_config *cfg, double seconds, double *km
 /* FLOP/s of rf_aqlm_quantize's Adam steps for cfg: the loss with its gradient (counted as its
  * [out, in] x [in, in] product; the dequantization and the codebook gradient's gather come with
  * it) and the update of codebooks and scales, timed for about `seconds` on a random matrix of
- * about [1024, 2560] (a Qwen3-4B k_proj) on this process's OpenMP threads. What
- * `plan` prices rf_aqlm_work's steps at: below the rate of a square sgemm. */
-double rf_aqlm_step_rate(const rf_aqlm_config *cfg, double seconds);
+ * about [out_features, in_features] (whole groups, at least one) on this process's OpenMP
+ * threads. What `plan` prices rf_aqlm_work's steps at: below the rate of a square sgemm. */
+double rf_aqlm_step_rate(const rf_aqlm_config *cfg, int64_t out_features, int64_t in_features,
+                         double seconds);
 
 #endif

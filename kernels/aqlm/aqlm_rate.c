@@ -96,10 +96,6 @@ void rf_aqlm_scoring_rates(const rf_aqlm_config *cfg, double seconds, double *km
     free(j.assign), free(N), free(C), free(a), free(x);
 }
 
-/* The probe of rf_aqlm_step_rate: about [STEP_OUT, STEP_IN], whole groups. */
-#define STEP_OUT 1024
-#define STEP_IN 2560
-
 typedef struct {
     const float *W, *XTX;
     rf_aqlm_matrix q;
@@ -118,10 +114,11 @@ static void run_step(const void *arg) {
                      AQLM_ADAM_BETA2, AQLM_ADAM_EPS, 1);
 }
 
-double rf_aqlm_step_rate(const rf_aqlm_config *cfg, double seconds) {
+double rf_aqlm_step_rate(const rf_aqlm_config *cfg, int64_t out_features, int64_t in_features,
+                         double seconds) {
     const int og = cfg->out_group_size, ig = cfg->in_group_size;
-    const int64_t out = og * (STEP_OUT / og > 0 ? STEP_OUT / og : 1);
-    const int64_t in = ig * (STEP_IN / ig > 0 ? STEP_IN / ig : 1);
+    const int64_t out = og * (out_features / og > 0 ? out_features / og : 1);
+    const int64_t in = ig * (in_features / ig > 0 ? in_features / ig : 1);
     step_job j = {.lr = cfg->lr};
     rf_aqlm_alloc(&j.q, out, in, cfg);
     const int64_t ncodes = (out / og) * (in / ig) * j.q.M;

@@ -384,15 +384,15 @@ static void test_scoring_rates(void **state) {
     assert_true(isfinite(beam) && beam > 1e6);
 }
 
-/* The Adam step's rate: measured, positive and finite, for group shapes that divide the probe's
- * [1024, 2560] and one that does not (og 3). */
+/* The Adam step's rate: measured, positive and finite, for groups that divide the probe's shape
+ * and for og 3, which does not. */
 static void test_step_rate(void **state) {
     (void)state;
-    rf_aqlm_config c = fx_config(2, 8, 1, 8, 1);
-    const double r = rf_aqlm_step_rate(&c, 0.01);
+    rf_aqlm_config c = fx_config(2, 6, 1, 8, 1);
+    const double r = rf_aqlm_step_rate(&c, 64, 256, 0.01);
     assert_true(isfinite(r) && r > 1e6);
     c = fx_config(1, 6, 3, 4, 1);
-    const double r3 = rf_aqlm_step_rate(&c, 0.01);
+    const double r3 = rf_aqlm_step_rate(&c, 64, 256, 0.01);
     assert_true(isfinite(r3) && r3 > 1e6);
 }
 
