@@ -62,19 +62,28 @@ INLINE int any_lane(vi m) {
     return o != 0;
 }
 
+/* a N[k], the start of a score, as a rounded product of its own. Where the target has FMA, GNU C
+ * (-ffp-contract=fast) fuses a product into the add that takes it, and a N[k] + x_0 C[k, 0] has
+ * two: `+ 0` fuses a N[k] with the 0, so that x_0 C[k, 0] is the one fused into the next add in
+ * block_scores and first_in_group alike. Without FMA nothing is fused, and the add would cost. */
+#ifdef __FP_FAST_FMAF
+#define OWN_PRODUCT(p) ((p) + 0)
+#else
+#define OWN_PRODUCT(p) (p)
+#endif
+
 /* The scores of the block's R rows against the U codewords C[k..k+U) (norms N[k..]):
  * s[u*R + r] = a[r] N[k+u] + sum_e xT[e, r] C[k+u, e], xT holding -2 x; unit_a (a = 1, the
  * k-means assignment) starts from N[k+u] itself and saves the multiply (`- 0`, which the compiler
- * drops, makes the vector; `0 +` would stay an add). `+ 0` keeps a[r] N[k+u] a product of its own
- * (see first_in_group). R x U independent accumulators hide the FMA latency; each row's xT[e] is
- * loaded once for U codewords. U, d and unit_a are literals at the call sites: the loops unroll
- * and xT stays in registers when it fits. */
+ * drops, makes the vector; `0 +` would stay an add). R x U independent accumulators hide the FMA
+ * latency; each row's xT[e] is loaded once for U codewords. U, d and unit_a are literals at the
+ * call sites: the loops unroll and xT stays in registers when it fits. */
 INLINE void block_scores(const float *xT, const vf *a, int unit_a, int U, int d,
                          const float *C, const float *N, int k, vf *s) {
     vf acc[R * UMAX];
     for (int u = 0; u < U; u++)
         for (int r = 0; r < R; r++)
-            acc[u * R + r] = unit_a ? N[k + u] - (vf){0} : a[r] * N[k + u] + 0;
+            acc[u * R + r] = unit_a ? N[k + u] - (vf){0} : OWN_PRODUCT(a[r] * N[k + u]);
     for (int e = 0; e < d; e++)
         for (int r = 0; r < R; r++) {
             vf x;
@@ -125,16 +134,14 @@ INLINE void block_min(const float *xT, const vf *a, int unit_a, int U, int G, in
 /* The first codeword of the group [kg, kg + U) (clipped to K) whose score is exactly `best`, the
  * lane's lowest: its scores computed as block_scores does (the same operations in the same order,
  * so the same bits; xl[e * stride] is the lane's -2 x[e]), U independent chains. The compiler
- * fuses block_scores' multiply-adds where the target has FMA (GNU C's -ffp-contract=fast), and
- * `+ 0` there makes a N[k] a product of its own, rounded, rather than one fused into the first
- * multiply-add; fmaf says so here, where the vectorizer would otherwise make products and an
- * in-order sum of this loop. */
+ * fuses block_scores' multiply-adds where the target has FMA (see OWN_PRODUCT); fmaf says so
+ * here, where the vectorizer would otherwise make products and an in-order sum of this loop. */
 static int32_t first_in_group(const float *xl, int stride, float a, int unit_a, int d,
                               const float *C, const float *N, int K, int32_t kg, float best) {
     if (kg < 0) return -1; /* no score below infinity */
     const int n = K - kg < SCORE_U ? K - kg : SCORE_U;
     float acc[SCORE_U];
-    for (int u = 0; u < n; u++) acc[u] = unit_a ? N[kg + u] : a * N[kg + u] + 0;
+    for (int u = 0; u < n; u++) acc[u] = unit_a ? N[kg + u] : OWN_PRODUCT(a * N[kg + u]);
     for (int e = 0; e < d; e++)
         for (int u = 0; u < n; u++)
 #ifdef __FP_FAST_FMAF
