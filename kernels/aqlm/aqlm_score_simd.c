@@ -102,6 +102,19 @@ INLINE void block_scores(const float *xT, const vf *a, int unit_a, int U, int d,
  * groups of one, and first_in_group's scan from such a one finds it first. */
 #define MIN_F(p, q) RF_SIMD_MIN_F32(p, q)
 
+/* Row r's lowest score among the n codewords from u0 of a step's scores s [U, R]. */
+INLINE vf row_low(const vf *s, int r, int u0, int n) {
+    vf low = s[u0 * R + r];
+    for (int u = 1; u < n; u++) low = MIN_F(low, s[(u0 + u) * R + r]);
+    return low;
+}
+
+/* The lanes where low beats *b take it, and the group's first codeword kg. */
+INLINE void take_lower(vf low, vi kg, vf *b, vi *bg) {
+    const vi m = low < *b;
+    *b = SELECT_F(m, low, *b), *bg = SELECT_I(m, kg, *bg);
+}
+
 INLINE void block_min(const float *xT, const vf *a, int unit_a, int U, int G, int d,
                       const float *C, const float *N, int k0, int K, vf *best, vi *best_g) {
     vf b[R], s[R * UMAX];
@@ -110,23 +123,13 @@ INLINE void block_min(const float *xT, const vf *a, int unit_a, int U, int G, in
     int k = k0;
     for (; k + U <= K; k += U) {
         block_scores(xT, a, unit_a, U, d, C, N, k, s);
-        for (int g = 0; g < U; g += G) {
-            const vi kg = (vi){0} + (k + g);
-            for (int r = 0; r < R; r++) {
-                vf low = s[g * R + r];
-                for (int u = 1; u < G; u++) low = MIN_F(low, s[(g + u) * R + r]);
-                const vi m = low < b[r];
-                b[r] = SELECT_F(m, low, b[r]), bg[r] = SELECT_I(m, kg, bg[r]);
-            }
-        }
+        for (int g = 0; g < U; g += G)
+            for (int r = 0; r < R; r++)
+                take_lower(row_low(s, r, g, G), (vi){0} + (k + g), b + r, bg + r);
     }
     for (; k < K; k++) { /* the last K mod U, groups of one */
         block_scores(xT, a, unit_a, 1, d, C, N, k, s);
-        const vi kg = (vi){0} + k;
-        for (int r = 0; r < R; r++) {
-            const vi m = s[r] < b[r];
-            b[r] = SELECT_F(m, s[r], b[r]), bg[r] = SELECT_I(m, kg, bg[r]);
-        }
+        for (int r = 0; r < R; r++) take_lower(s[r], (vi){0} + k, b + r, bg + r);
     }
     for (int r = 0; r < R; r++) best[r] = b[r], best_g[r] = bg[r];
 }
@@ -178,9 +181,7 @@ INLINE void block_topk(const float *xT, const vf *a, int U, int d, const float *
     for (; k + U <= K; k += U) {
         block_scores(xT, a, 0, U, d, C, N, k, s);
         for (int r = 0; r < R; r++) {
-            vf m = s[r];
-            for (int u = 1; u < U; u++) m = MIN_F(m, s[u * R + r]);
-            if (!any_lane(m < v[r * top + top - 1])) continue;
+            if (!any_lane(row_low(s, r, 0, U) < v[r * top + top - 1])) continue;
             for (int u = 0; u < U; u++) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
         }
     }

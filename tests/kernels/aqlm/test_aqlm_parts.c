@@ -54,13 +54,14 @@ static void test_topk_vs_ref(void **state) {
 }
 
 static void topk_paths_agree(int K, int top) {
-    enum { n = 77, d = 16 };
+    enum { n = 77, d = 16, TOP_MAX = 4 };
+    assert_true(top <= TOP_MAX);
     rf_rng r;
     rf_rng_init(&r, 31);
     float *x = fx_randn(&r, n * d, 1.0), *C = fx_randn(&r, (int64_t)K * d, 1.0);
     float *a = fx_randn(&r, n, 1.0), *N = rf_malloc(sizeof(float) * K);
-    float val[RF_SIMD_NPATHS][n * 4];
-    int32_t idx[RF_SIMD_NPATHS][n * 4];
+    float val[RF_SIMD_NPATHS][n * TOP_MAX];
+    int32_t idx[RF_SIMD_NPATHS][n * TOP_MAX];
     aqlm_codeword_norms(C, K, 1, d, NULL, 0, N);
     const int chosen = rf_simd_path();
     for (int p = 0; p < RF_SIMD_NPATHS; p++) {
