@@ -54,14 +54,6 @@ typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 #define SELECT_F(m, a, b) ((vf)(((vi)(a) & (m)) | ((vi)(b) & ~(m)))) /* m ? a : b */
 #define SELECT_I(m, a, b) (((a) & (m)) | ((b) & ~(m)))
 
-/* Whether any lane of the mask m is set. */
-INLINE int any_lane(vi m) {
-    int64_t w[LANES / 2], o = 0;
-    memcpy(w, &m, sizeof m);
-    for (int l = 0; l < LANES / 2; l++) o |= w[l];
-    return o != 0;
-}
-
 /* a N[k], the start of a score, as a rounded product of its own. Where the target has FMA, GNU C
  * (-ffp-contract=fast) fuses a product into the add that takes it, and a N[k] + x_0 C[k, 0] has
  * two: `+ 0` fuses a N[k] with the 0, so that x_0 C[k, 0] is the one fused into the next add in
@@ -160,7 +152,7 @@ static int32_t first_in_group(const float *xl, int stride, float a, int unit_a, 
 /* Row r's ascending list v[r*top ..] takes score x of codeword k by an insertion network, unless
  * no lane beats the list's last entry (after the first codewords, most scores do not). */
 INLINE void insert(vf x, int k, int top, vf *v, vi *vk) {
-    if (!any_lane(x < v[top - 1])) return;
+    if (!RF_SIMD_ANY_LT_F32(x, v[top - 1])) return;
     vi xk = (vi){0} + k;
     for (int j = 0; j < top; j++) { /* swap x into place; the displaced entry moves on */
         const vi m = x < v[j];
@@ -171,23 +163,32 @@ INLINE void insert(vf x, int k, int top, vf *v, vi *vk) {
     }
 }
 
-/* Any top: each lane keeps its `top` best of the codewords [k0, K) in ascending order. A group of
- * U codewords whose lowest score beats no lane's last entry is passed over with one compare per
- * row (with many codewords, most groups). */
+/* The step's scores s [U, R] of codewords k.. go into each row's list (block_topk's slow part, out
+ * of line so that the step loop keeps its scores in registers). */
+static void insert_step(const vf *s, int U, int k, int top, vf *v, vi *vk) {
+    for (int r = 0; r < R; r++)
+        for (int u = 0; u < U; u++) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
+}
+
+/* Any top: each lane keeps its `top` best of the codewords [k0, K) in ascending order. A step
+ * whose lowest scores beat no lane's last entry costs U - 1 minimums and a compare per row (with
+ * many codewords, most steps). */
 INLINE void block_topk(const float *xT, const vf *a, int U, int d, const float *C,
                        const float *N, int k0, int K, int top, vf *v, vi *vk) {
-    vf s[R * UMAX];
+    vf s[R * UMAX], last[R];
+    for (int r = 0; r < R; r++) last[r] = v[r * top + top - 1];
     int k = k0;
     for (; k + U <= K; k += U) {
         block_scores(xT, a, 0, U, d, C, N, k, s);
-        for (int r = 0; r < R; r++) {
-            if (!any_lane(row_low(s, r, 0, U) < v[r * top + top - 1])) continue;
-            for (int u = 0; u < U; u++) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
-        }
+        int beats = 0;
+        for (int r = 0; r < R; r++) beats |= RF_SIMD_ANY_LT_F32(row_low(s, r, 0, U), last[r]);
+        if (!beats) continue;
+        insert_step(s, U, k, top, v, vk);
+        for (int r = 0; r < R; r++) last[r] = v[r * top + top - 1];
     }
     for (; k < K; k++) {
         block_scores(xT, a, 0, 1, d, C, N, k, s);
-        for (int r = 0; r < R; r++) insert(s[r], k, top, v + r * top, vk + r * top);
+        insert_step(s, 1, k, top, v, vk);
     }
 }
 
