@@ -192,6 +192,18 @@ INLINE void block_topk(const float *xT, const vf *a, int U, int d, const float *
     }
 }
 
+/* xT [d, block] = -2 x^T for the block's nv vectors x [nv, d], zeros past them (a short last
+ * block). With d a literal (BY_D) the compiler turns the strided reads into shuffles. */
+INLINE void transpose_block(const float *x, int nv, int d, float *xT) {
+    enum { BLOCK = R * LANES };
+    if (nv < BLOCK) memset(xT, 0, sizeof(float) * d * BLOCK);
+    for (int e = 0; e < d; e++)
+        if (nv == BLOCK) /* (a loop of its own: one with a condition stays scalar) */
+            for (int l = 0; l < BLOCK; l++) xT[e * BLOCK + l] = -2.0f * x[l * d + e];
+        else
+            for (int l = 0; l < nv; l++) xT[e * BLOCK + l] = -2.0f * x[l * d + e];
+}
+
 /* One copy per d for the common group sizes, so that d is a literal and the loops unroll; top 1
  * also per unit_a and G. */
 #define BY_D(call_d)                                                                               \
@@ -207,6 +219,7 @@ INLINE void block_topk(const float *xT, const vf *a, int U, int d, const float *
 #define MIN_EACH_A1_D(D) MIN_D(D, 1, 1)
 #define MIN_GROUPED_D(D) MIN_D(D, 0, SCORE_U)
 #define MIN_GROUPED_A1_D(D) MIN_D(D, 1, SCORE_U)
+#define TRANSPOSE_D(D) transpose_block(x + t0 * d, nv, D, xT + b * d * block)
 #define TOPK_D(D) block_topk(xT, a, SCORE_U, D, C, N, k0, K, top, v, vk)
 
 static void score_block(const float *xT, const vf *a, int unit_a, int grouped, int d,
@@ -238,32 +251,38 @@ void RF_SIMD_FN(aqlm_topk_scores)(const float *x, const float *a, int64_t n, int
     for (int64_t g0 = 0; g0 < n; g0 += (int64_t)nbg * block) {
         const int ng = n - g0 < (int64_t)nbg * block ? (int)(n - g0) : nbg * block;
         const int nblk = (ng + block - 1) / block;
-        memset(xT, 0, sizeof(float) * d * block * nblk); /* a short block: zeros */
-        for (int t = 0; t < ng; t++) {
-            const float *xi = x + (g0 + t) * d;
-            float *xb = xT + (t / block) * d * block;
-            for (int e = 0; e < d; e++) xb[e * block + t % block] = -2.0f * xi[e];
-            as[t] = a ? a[g0 + t] : 1.0f;
+        for (int b = 0; b < nblk; b++) {
+            const int64_t t0 = g0 + (int64_t)b * block;
+            const int nv = n - t0 < block ? (int)(n - t0) : block;
+            BY_D(TRANSPOSE_D)
         }
-        for (int t = ng; t < nblk * block; t++) as[t] = 0;
+        for (int t = 0; t < nblk * block; t++) as[t] = t >= ng ? 0 : a ? a[g0 + t] : 1.0f;
         memcpy(av, as, sizeof(vf) * R * nblk);
         for (int j = 0; j < nblk * R * top; j++) v[j] = (vf){0} + INFINITY, vk[j] = (vi){0} - 1;
         for (int k0 = 0; k0 < K; k0 += kc)
             for (int b = 0; b < nblk; b++)
                 score_block(xT + b * d * block, av + b * R, !a, grouped, d, C, N, k0,
                             K - k0 < kc ? K : k0 + kc, top, v + b * R * top, vk + b * R * top);
-        for (int b = 0; b < nblk; b++) {
+        for (int b = 0; b < nblk; b++) { /* lane l of row r's list entry j: vector r LANES + l */
             memcpy(tv, v + b * R * top, sizeof(vf) * R * top); /* [R, top, LANES] */
             memcpy(tk, vk + b * R * top, sizeof(vi) * R * top);
-            for (int t = b * block; t < ng && t < (b + 1) * block; t++)
-                for (int j = 0; j < top; j++) {
-                    const int tb = t - b * block, at = ((tb / LANES) * top + j) * LANES + tb % LANES;
-                    const float *xl = xT + b * d * block + tb; /* the lane's -2 x, stride block */
-                    val[(g0 + t) * top + j] = tv[at];
-                    idx[(g0 + t) * top + j] =
-                        grouped ? first_in_group(xl, block, as[t], !a, d, C, N, K, tk[at], tv[at])
-                                : tk[at];
-                }
+            for (int r = 0; r < R; r++) {
+                const int64_t t0 = g0 + (int64_t)b * block + r * LANES;
+                const int nl = n - t0 < LANES ? (int)(n - t0) : LANES;
+                if (top == 1 && nl > 0) { /* the lanes in order */
+                    memcpy(val + t0, tv + r * LANES, sizeof(float) * nl);
+                    memcpy(idx + t0, tk + r * LANES, sizeof(int32_t) * nl);
+                } else
+                    for (int j = 0; j < top; j++)
+                        for (int l = 0; l < nl; l++) {
+                            val[(t0 + l) * top + j] = tv[(r * top + j) * LANES + l];
+                            idx[(t0 + l) * top + j] = tk[(r * top + j) * LANES + l];
+                        }
+                for (int l = 0; grouped && l < nl; l++) /* the lane's -2 x: stride block */
+                    idx[t0 + l] = first_in_group(xT + b * d * block + r * LANES + l, block,
+                                                 as[b * block + r * LANES + l], !a, d, C, N, K,
+                                                 idx[t0 + l], val[t0 + l]);
+            }
         }
     }
 }
