@@ -149,10 +149,8 @@ static int32_t first_in_group(const float *xl, int stride, float a, int unit_a, 
     return kg; /* not reached: the group holds `best` */
 }
 
-/* Row r's ascending list v[r*top ..] takes score x of codeword k by an insertion network, unless
- * no lane beats the list's last entry (after the first codewords, most scores do not). */
+/* Row r's ascending list v[r*top ..] takes score x of codeword k by an insertion network. */
 INLINE void insert(vf x, int k, int top, vf *v, vi *vk) {
-    if (!RF_SIMD_ANY_LT_F32(x, v[top - 1])) return;
     vi xk = (vi){0} + k;
     for (int j = 0; j < top; j++) { /* swap x into place; the displaced entry moves on */
         const vi m = x < v[j];
@@ -163,11 +161,18 @@ INLINE void insert(vf x, int k, int top, vf *v, vi *vk) {
     }
 }
 
-/* The step's scores s [U, R] of codewords k.. go into each row's list (block_topk's slow part, out
- * of line so that the step loop keeps its scores in registers). */
+/* The step's scores s [U, R] of codewords k.. go into each row's list: those that beat a lane's
+ * last entry as it was before the step (block_topk's slow part, out of line so that the step loop
+ * keeps its scores in registers). Testing them all first, not each after the insertion before,
+ * lets the insertions overlap: each test would wait for the whole network ahead of it. */
 static void insert_step(const vf *s, int U, int k, int top, vf *v, vi *vk) {
-    for (int r = 0; r < R; r++)
-        for (int u = 0; u < U; u++) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
+    for (int r = 0; r < R; r++) {
+        const vf last = v[r * top + top - 1];
+        int beats[UMAX];
+        for (int u = 0; u < U; u++) beats[u] = RF_SIMD_ANY_LT_F32(s[u * R + r], last);
+        for (int u = 0; u < U; u++)
+            if (beats[u]) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
+    }
 }
 
 /* Any top: each lane keeps its `top` best of the codewords [k0, K) in ascending order. A step
