@@ -163,15 +163,16 @@ INLINE void insert(vf x, int k, int top, vf *v, vi *vk) {
 
 /* The step's scores s [U, R] of codewords k.. go into each row's list: those that beat a lane's
  * last entry as it was before the step (block_topk's slow part, out of line so that the step loop
- * keeps its scores in registers). Testing them all first, not each after the insertion before,
- * lets the insertions overlap: each test would wait for the whole network ahead of it. */
+ * stays small and keeps the last entries in registers). Testing them all first, not each after
+ * the insertion before it, lets the insertions overlap: each test would wait for the whole
+ * network ahead of it. */
 static void insert_step(const vf *s, int U, int k, int top, vf *v, vi *vk) {
     for (int r = 0; r < R; r++) {
         const vf last = v[r * top + top - 1];
-        int beats[UMAX];
-        for (int u = 0; u < U; u++) beats[u] = RF_SIMD_ANY_LT_F32(s[u * R + r], last);
+        int beat[UMAX];
+        for (int u = 0; u < U; u++) beat[u] = RF_SIMD_ANY_LT_F32(s[u * R + r], last);
         for (int u = 0; u < U; u++)
-            if (beats[u]) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
+            if (beat[u]) insert(s[u * R + r], k + u, top, v + r * top, vk + r * top);
     }
 }
 
