@@ -40,6 +40,7 @@ static void test_topk_vs_ref(void **state) {
     (void)state;
     check_topk(37, 8, 1000, 1, 1); /* blocks of 32 vectors: one full, one of 5 */
     check_topk(37, 8, 1024, 3, 1);
+    check_topk(300, 8, 1027, 4, 1); /* top k, the last K mod 4 codewords one at a time */
     check_topk(5, 16, 256, 1, 0);
     check_topk(70, 12, 64, 1, 1); /* d without an unrolled copy */
     check_topk(6, 4, 8, 4, 1);
