@@ -8,8 +8,8 @@
  * The scoring loop's FLOP are its multiply-adds, 2 d per (vector, codeword) (the N[k] term and
  * the comparisons are overhead it must hide). Without per-vector factors (a = NULL), as k-means
  * calls it. n = 16384 random vectors, K = 256 codewords by default: the codebook stays in L1/L2
- * as in 2x8's k-means and beam search; RiverONE's 1x16 has K = 65536 (--K 65536 --n 2048). Each path is forced in the same run
- * (rf_simd_set), best of R runs per number. Times are CPU time (bench_util.h), not wall time: on
+ * as in 2x8's k-means and beam search; RiverONE's 1x16 has K = 65536 (--K 65536 --n 2048). Each
+ * path is forced in the same run (rf_simd_set), best of R runs per number. Times are CPU time (bench_util.h), not wall time: on
  * a machine shared with other jobs a time slice lost to them would count against the kernel.
  */
 #include <cblas.h>

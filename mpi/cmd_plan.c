@@ -127,9 +127,9 @@ int rf_cmd_plan(int argc, char **argv) {
                     "Times price the AQLM scoring loop (k-means and beam search) and the Adam\n"
                     "steps at their own rates and other BLAS products at the sgemm rate, measured\n"
                     "at startup on the threads OMP_NUM_THREADS gives (set it to a rank's\n"
-                    "threads), or all work at --gflops. Every epoch up to --max_epochs is counted: with\n"
-                    "--relative_mse_tolerance > 0 most matrices stop much sooner, and the times\n"
-                    "are upper bounds.\n\n"
+                    "threads), or all work at --gflops. Every epoch up to --max_epochs is\n"
+                    "counted: with --relative_mse_tolerance > 0 most matrices stop much sooner,\n"
+                    "and the times are upper bounds.\n\n"
                     "With --calibrate N it prints instead the predicted peak memory per rank of\n"
                     "`calibrate --nsamples N --seqlen L` on --ranks ranks (the check calibrate\n"
                     "makes before any work), and how many such ranks this machine holds.",

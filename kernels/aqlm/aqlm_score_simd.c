@@ -85,19 +85,10 @@ INLINE void block_scores(const float *xT, const vf *a, int unit_a, int U, int d,
     for (int j = 0; j < U * R; j++) s[j] = acc[j];
 }
 
-/* top == 1: per lane the lowest score, and the first group of G codewords that holds it (G = 1 or
- * U, a literal). G = 1 follows the codeword itself, a compare and two selects per row and
- * codeword. G = U costs U - 1 minimums, a compare and two selects per row and group, and then
- * first_in_group finds the codeword in the group: U d multiply-adds per vector, which pay off once
- * K is large (see grouped in aqlm_topk_scores). Ties keep the lower k, as a strict
- * running minimum would. Groups never straddle a chunk of codewords; a chunk's last K mod U are
- * groups of one, and first_in_group's scan from such a one finds it first. */
-#define MIN_F(p, q) RF_SIMD_MIN_F32(p, q)
-
 /* Row r's lowest score among the n codewords from u0 of a step's scores s [U, R]. */
 INLINE vf row_low(const vf *s, int r, int u0, int n) {
     vf low = s[u0 * R + r];
-    for (int u = 1; u < n; u++) low = MIN_F(low, s[(u0 + u) * R + r]);
+    for (int u = 1; u < n; u++) low = RF_SIMD_MIN_F32(low, s[(u0 + u) * R + r]);
     return low;
 }
 
@@ -107,6 +98,13 @@ INLINE void take_lower(vf low, vi kg, vf *b, vi *bg) {
     *b = SELECT_F(m, low, *b), *bg = SELECT_I(m, kg, *bg);
 }
 
+/* top == 1: per lane the lowest score, and the first group of G codewords that holds it (G = 1 or
+ * U, a literal). G = 1 follows the codeword itself, a compare and two selects per row and
+ * codeword. G = U costs U - 1 minimums, a compare and two selects per row and group, and then
+ * first_in_group finds the codeword in the group: U d multiply-adds per vector, which pay off once
+ * K is large (see grouped in aqlm_topk_scores). Ties keep the lower k, as a strict running minimum
+ * would. Groups never straddle a chunk of codewords; a chunk's last K mod U are groups of one, and
+ * first_in_group's scan from such a one finds it first. */
 INLINE void block_min(const float *xT, const vf *a, int unit_a, int U, int G, int d,
                       const float *C, const float *N, int k0, int K, vf *best, vi *best_g) {
     vf b[R], s[R * UMAX];

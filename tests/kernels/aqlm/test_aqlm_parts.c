@@ -47,7 +47,7 @@ static void test_topk_vs_ref(void **state) {
     check_topk(3, 24, 2, 1, 1);
     check_topk(600, 4, 9000, 3, 1); /* several groups of blocks and chunks of codewords */
     check_topk(530, 16, 2100, 1, 0);
-    /* top 1 from 1024 codewords on scans groups of codewords (aqlm_score_simd.c): with a, a d
+    /* from 1024 codewords on, top 1 scans groups of codewords (aqlm_score_simd.c): with a, a d
      * without an unrolled copy, a last group of fewer */
     check_topk(300, 8, 3001, 1, 1);
     check_topk(70, 12, 2051, 1, 1);
